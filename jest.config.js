@@ -1,0 +1,45 @@
+// @swc/jest transforms TypeScript and the ESM-only packages (Nest 12, jose 6) to CommonJS, so the
+// whole suite runs in jest's CommonJS mode on Node 20 with no flags. swc does not type-check:
+// `npm test` runs `tsc --noEmit` first.
+const swcTs = {
+  jsc: {
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true },
+    target: 'es2022',
+  },
+  module: { type: 'commonjs' },
+};
+const swcJs = {
+  jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' },
+  module: { type: 'commonjs' },
+};
+const esmPackages = [
+  '@nestjs',
+  'jose',
+  'file-type',
+  'load-esm',
+  'uid',
+  'strtok3',
+  'token-types',
+  '@tokenizer',
+  'uint8array-extras',
+  'otplib',
+  '@otplib',
+  '@noble',
+  '@scure',
+];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/src', '<rootDir>/test'],
+  testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', swcTs],
+    '^.+\\.m?js$': ['@swc/jest', swcJs],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  testTimeout: 30000,
+  maxWorkers: 2,
+};

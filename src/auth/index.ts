@@ -1,0 +1,2 @@
+// Public exports of the auth area.
+export {};

@@ -1,0 +1,2 @@
+// Public exports of the callback area.
+export {};

@@ -1,0 +1,2 @@
+// Public exports of the client area.
+export {};

@@ -1,0 +1,479 @@
+import {
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  ValidateBy,
+  ValidationError,
+  ValidationOptions,
+  validateSync,
+} from 'class-validator';
+import { EzidConfigurationError, EzidConfigurationIssue } from './ezid.errors';
+import type { EzidModuleOptions } from './ezid.options';
+import type { EzidUser } from './interfaces/ezid-user.interface';
+
+/** Fields whose values are never shown in an error message. */
+const SECRET_FIELDS = new Set(['clientSecret', 'apiKey', 'token.publicKey', 'callback.flowSecret']);
+
+/** Asymmetric JWS algorithms the verifier may be configured with. `none` and every `HS*` are refused. */
+export const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'] as const;
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/** True for hosts that never leave the machine: localhost, 127.0.0.0/8 and ::1. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase();
+  return LOOPBACK_HOSTS.has(h) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h.endsWith('.localhost');
+}
+
+function isSecureUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.username || url.password) return false;
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && isLoopbackHost(url.hostname);
+}
+
+function IsSecureUrl(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isSecureUrl',
+      validator: {
+        validate: isSecureUrl,
+        defaultMessage: (a) =>
+          `${a?.property} must be an absolute https URL without credentials (plain http is allowed only for localhost/127.0.0.1/::1)`,
+      },
+    },
+    options,
+  );
+}
+
+function IsFunction(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isFunction',
+      validator: {
+        validate: (v) => typeof v === 'function',
+        defaultMessage: (a) => `${a?.property} must be a function`,
+      },
+    },
+    options,
+  );
+}
+
+function IsStringOrStringArray(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isStringOrStringArray',
+      validator: {
+        validate: (v) =>
+          (typeof v === 'string' && v.length > 0) ||
+          (Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string' && s.length > 0)),
+        defaultMessage: (a) =>
+          `${a?.property} must be a non-empty string or a non-empty array of non-empty strings`,
+      },
+    },
+    options,
+  );
+}
+
+function IsAllowedAlgorithms(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isAllowedAlgorithms',
+      validator: {
+        validate: (v) =>
+          Array.isArray(v) &&
+          v.length > 0 &&
+          v.every((a) => typeof a === 'string' && (ALLOWED_ALGORITHMS as readonly string[]).includes(a)),
+        defaultMessage: (a) =>
+          `${a?.property} must be a non-empty list of asymmetric algorithms from ${ALLOWED_ALGORITHMS.join(', ')} ` +
+          '("none" and HS* are never accepted: an HMAC "public key" is a forgery vector)',
+      },
+    },
+    options,
+  );
+}
+
+function IsPemPublicKey(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isPemPublicKey',
+      validator: {
+        validate: (v) =>
+          typeof v === 'string' &&
+          /-----BEGIN (RSA )?PUBLIC KEY-----[\s\S]+-----END (RSA )?PUBLIC KEY-----/.test(v) &&
+          !/PRIVATE KEY/.test(v),
+        defaultMessage: (a) =>
+          `${a?.property} must be a PEM public key ("-----BEGIN PUBLIC KEY-----"), never a private key`,
+      },
+    },
+    options,
+  );
+}
+
+function IsRoutePath(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isRoutePath',
+      validator: {
+        validate: (v) => typeof v === 'string' && /^\/[A-Za-z0-9\-._~/]*$/.test(v) && !v.startsWith('//'),
+        defaultMessage: (a) => `${a?.property} must be an absolute path such as "/auth/ezid"`,
+      },
+    },
+    options,
+  );
+}
+
+const POSITIVE = { message: '$property must be a positive integer' };
+
+class EzidHttpOptionsDto {
+  @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) @Max(600_000) timeoutMs?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(10) retries?: number;
+  @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) maxResponseBytes?: number;
+}
+
+class EzidJwksOptionsDto {
+  @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) cacheMaxAgeSec?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(3600) cooldownSec?: number;
+  @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) @Max(60_000) timeoutMs?: number;
+  @IsOptional() @IsInt() @Min(0) staleIfErrorSec?: number;
+}
+
+class EzidTokenOptionsDto {
+  @IsOptional() @IsSecureUrl() jwksUri?: string;
+  @IsOptional() @IsPemPublicKey() publicKey?: string;
+  @IsStringOrStringArray() issuer!: string | string[];
+  @IsOptional() @IsStringOrStringArray() audience?: string | string[];
+  @IsOptional() @IsAllowedAlgorithms() algorithms?: string[];
+  @IsOptional() @IsInt() @Min(0) @Max(300) clockToleranceSec?: number;
+  @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) maxLifetimeSec?: number;
+  @IsOptional() @IsInt() @Min(256) @Max(65_536) maxTokenBytes?: number;
+  @IsOptional() @IsString() @IsNotEmpty() typ?: string;
+  @IsOptional() @IsString() @IsNotEmpty() cookieName?: string;
+  @IsOptional() @IsObject() jwks?: EzidJwksOptionsDto;
+}
+
+class EzidTenantOptionsDto {
+  @IsOptional() @IsString() @IsNotEmpty() param?: string;
+  @IsOptional() @IsString() @IsNotEmpty() header?: string;
+  @IsOptional() @IsFunction() resolve?: (request: unknown, user: EzidUser) => string | undefined;
+}
+
+class EzidProfileOptionsDto {
+  @IsOptional() @IsIn(['token', 'api']) source?: 'token' | 'api';
+  @IsOptional() @IsInt() @Min(0) cacheTtlSec?: number;
+  @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) cacheMaxEntries?: number;
+}
+
+class EzidCallbackRateLimitOptionsDto {
+  @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) limit?: number;
+  @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) ttlSec?: number;
+}
+
+class EzidCallbackOptionsDto {
+  @IsOptional() @IsRoutePath() path?: string;
+  @IsOptional() @IsIn(['json', 'cookie']) mode?: 'json' | 'cookie';
+  @IsOptional() @IsArray() @IsRoutePath({ each: true }) redirectAllowList?: string[];
+  @IsOptional() @IsSecureUrl() publicUrl?: string;
+  @IsOptional() @IsString() @IsNotEmpty() flowSecret?: string;
+  @IsOptional() @IsBoolean() requireFlowCookie?: boolean;
+  @IsOptional() @IsObject() rateLimit?: EzidCallbackRateLimitOptionsDto;
+}
+
+class EzidModuleOptionsDto {
+  @IsString() @IsNotEmpty() clientId!: string;
+  @IsOptional() @IsString() @IsNotEmpty() clientSecret?: string;
+  @IsOptional() @IsString() @IsNotEmpty() apiKey?: string;
+  @IsOptional() @IsSecureUrl() apiBaseUrl?: string;
+  @IsOptional() @IsSecureUrl() legacyApiBaseUrl?: string;
+  @IsOptional() @IsObject() http?: EzidHttpOptionsDto;
+  @IsObject() token!: EzidTokenOptionsDto;
+  @IsOptional() @IsBoolean() globalGuard?: boolean;
+  @IsOptional() @IsObject() tenant?: EzidTenantOptionsDto;
+  @IsOptional() @IsObject() profile?: EzidProfileOptionsDto;
+  @IsOptional() callback?: false | EzidCallbackOptionsDto;
+  @IsOptional() @IsObject() endpoints?: Record<string, unknown>;
+}
+
+type Ctor<T> = new () => T;
+
+/** Fully-defaulted options, as every provider of the module sees them. */
+export interface ResolvedEzidOptions {
+  readonly clientId: string;
+  readonly clientSecret?: string;
+  readonly apiKey?: string;
+  readonly apiBaseUrl: string;
+  readonly legacyApiBaseUrl: string;
+  readonly http: { readonly timeoutMs: number; readonly retries: number; readonly maxResponseBytes: number };
+  readonly token: {
+    readonly jwksUri?: string;
+    readonly publicKey?: string;
+    readonly issuer: readonly string[];
+    readonly audience?: readonly string[];
+    readonly algorithms: readonly string[];
+    readonly clockToleranceSec: number;
+    readonly maxLifetimeSec: number;
+    readonly maxTokenBytes: number;
+    readonly typ?: string;
+    readonly cookieName?: string;
+    readonly jwks: {
+      readonly cacheMaxAgeSec: number;
+      readonly cooldownSec: number;
+      readonly timeoutMs: number;
+      readonly staleIfErrorSec: number;
+    };
+  };
+  readonly globalGuard: boolean;
+  readonly tenant: {
+    readonly param: string;
+    readonly header: string;
+    readonly resolve?: (request: unknown, user: EzidUser) => string | undefined;
+  };
+  readonly profile: {
+    readonly source: 'token' | 'api';
+    readonly cacheTtlSec: number;
+    readonly cacheMaxEntries: number;
+  };
+  readonly callback:
+    | false
+    | {
+        readonly path: string;
+        readonly mode: 'json' | 'cookie';
+        readonly redirectAllowList: readonly string[];
+        readonly publicUrl?: string;
+        readonly flowSecret?: string;
+        readonly requireFlowCookie: boolean;
+        readonly rateLimit: { readonly limit: number; readonly ttlSec: number };
+      };
+  readonly endpoints: Readonly<Record<string, { readonly method?: string; readonly path?: string }>>;
+}
+
+const ENDPOINT_OVERRIDE_KEYS = new Set(['method', 'path']);
+const HTTP_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Copies own enumerable keys onto a DTO instance (functions preserved, no prototype keys). */
+function toDto<T extends object>(ctor: Ctor<T>, raw: Record<string, unknown>): T {
+  const dto = new ctor() as Record<string, unknown>;
+  for (const key of Object.keys(raw)) {
+    Object.defineProperty(dto, key, {
+      value: raw[key],
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return dto as T;
+}
+
+function collect(errors: ValidationError[], prefix: string, out: EzidConfigurationIssue[]): void {
+  for (const e of errors) {
+    const path = prefix ? `${prefix}.${e.property}` : e.property;
+    if (e.constraints) {
+      const messages = Object.entries(e.constraints).map(([name, msg]) =>
+        name === 'whitelistValidation'
+          ? 'unknown option (check the spelling; unknown keys are rejected so a typo cannot silently disable a setting)'
+          : msg.replace(new RegExp(`^${e.property}\\b`), 'must').replace(/^must must/, 'must'),
+      );
+      const unique = [...new Set(messages)];
+      out.push({ path, problem: unique.join('; ') });
+    }
+    if (e.children?.length) collect(e.children, path, out);
+  }
+}
+
+function validateGroup<T extends object>(
+  ctor: Ctor<T>,
+  raw: unknown,
+  path: string,
+  issues: EzidConfigurationIssue[],
+): T | undefined {
+  if (raw === undefined) return undefined;
+  if (!isPlainObject(raw)) {
+    issues.push({ path, problem: 'must be an object' });
+    return undefined;
+  }
+  const dto = toDto(ctor, raw);
+  collect(
+    validateSync(dto, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true }),
+    path,
+    issues,
+  );
+  return dto;
+}
+
+function describeValue(path: string, value: unknown): string {
+  if (SECRET_FIELDS.has(path)) return '[redacted]';
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'function') return 'a function';
+  try {
+    const s = JSON.stringify(value);
+    return s && s.length > 80 ? `${s.slice(0, 77)}...` : String(s);
+  } catch {
+    return typeof value;
+  }
+}
+
+function readPath(root: unknown, path: string): unknown {
+  let cur: unknown = root;
+  for (const part of path.split('.')) {
+    if (!isPlainObject(cur) || !Object.hasOwn(cur, part)) return undefined;
+    cur = cur[part];
+  }
+  return cur;
+}
+
+const toList = (v: string | string[] | undefined): string[] | undefined =>
+  v === undefined ? undefined : Array.isArray(v) ? [...v] : [v];
+
+const stripSlash = (url: string): string => url.replace(/\/+$/, '');
+
+/**
+ * Validates raw module options and applies the defaults. Throws one `EzidConfigurationError`
+ * listing every invalid field (secret values redacted).
+ */
+export function resolveEzidOptions(raw: EzidModuleOptions | undefined): ResolvedEzidOptions {
+  const issues: EzidConfigurationIssue[] = [];
+  if (!isPlainObject(raw)) {
+    throw EzidConfigurationError.create([{ path: '(options)', problem: 'must be an object' }]);
+  }
+  const root = validateGroup(EzidModuleOptionsDto, raw, '', issues)!;
+
+  const token = validateGroup(EzidTokenOptionsDto, raw.token, 'token', issues);
+  const jwks = validateGroup(EzidJwksOptionsDto, raw.token?.jwks, 'token.jwks', issues);
+  const http = validateGroup(EzidHttpOptionsDto, raw.http, 'http', issues);
+  const tenant = validateGroup(EzidTenantOptionsDto, raw.tenant, 'tenant', issues);
+  const profile = validateGroup(EzidProfileOptionsDto, raw.profile, 'profile', issues);
+  let callback: EzidCallbackOptionsDto | false | undefined;
+  let rateLimit: EzidCallbackRateLimitOptionsDto | undefined;
+  if (raw.callback === false) callback = false;
+  else if (raw.callback !== undefined) {
+    callback = validateGroup(EzidCallbackOptionsDto, raw.callback, 'callback', issues);
+    rateLimit = validateGroup(
+      EzidCallbackRateLimitOptionsDto,
+      isPlainObject(raw.callback) ? raw.callback.rateLimit : undefined,
+      'callback.rateLimit',
+      issues,
+    );
+  }
+
+  if (token && token.jwksUri === undefined && token.publicKey === undefined) {
+    issues.push({
+      path: 'token',
+      problem: 'one of token.jwksUri or token.publicKey is required, or no token could ever be verified',
+    });
+  }
+  if (token && token.jwksUri !== undefined && token.publicKey !== undefined) {
+    issues.push({ path: 'token', problem: 'set token.jwksUri or token.publicKey, not both' });
+  }
+  if (raw.endpoints !== undefined && isPlainObject(raw.endpoints)) {
+    for (const [name, override] of Object.entries(raw.endpoints)) {
+      const p = `endpoints.${name}`;
+      if (!isPlainObject(override) || Object.keys(override).some((k) => !ENDPOINT_OVERRIDE_KEYS.has(k))) {
+        issues.push({ path: p, problem: 'must be an object with only "method" and/or "path"' });
+        continue;
+      }
+      if (override.method !== undefined && !HTTP_METHODS.has(String(override.method))) {
+        issues.push({ path: `${p}.method`, problem: `must be one of ${[...HTTP_METHODS].join(', ')}` });
+      }
+      if (
+        override.path !== undefined &&
+        (typeof override.path !== 'string' || !override.path.startsWith('/'))
+      ) {
+        issues.push({ path: `${p}.path`, problem: 'must be a path starting with "/"' });
+      }
+    }
+  }
+
+  if (issues.length) {
+    for (const issue of issues) {
+      if (issue.path === 'token' || issue.path.startsWith('endpoints.')) continue;
+      const value = readPath(raw, issue.path);
+      if (!issue.problem.startsWith('unknown option'))
+        issue.problem += ` (got ${describeValue(issue.path, value)})`;
+    }
+    throw EzidConfigurationError.create(issues);
+  }
+
+  const apiBaseUrl = stripSlash(root.apiBaseUrl ?? 'https://api.ezid.io');
+  const cb = callback as EzidCallbackOptionsDto | false | undefined;
+  return deepFreeze({
+    clientId: root.clientId,
+    clientSecret: root.clientSecret,
+    apiKey: root.apiKey,
+    apiBaseUrl,
+    legacyApiBaseUrl: stripSlash(root.legacyApiBaseUrl ?? apiBaseUrl),
+    http: {
+      timeoutMs: http?.timeoutMs ?? 10_000,
+      retries: http?.retries ?? 2,
+      maxResponseBytes: http?.maxResponseBytes ?? 1024 * 1024,
+    },
+    token: {
+      jwksUri: token!.jwksUri,
+      publicKey: token!.publicKey,
+      issuer: toList(token!.issuer)!,
+      audience: toList(token!.audience),
+      algorithms: token!.algorithms ? [...token!.algorithms] : ['RS256'],
+      clockToleranceSec: token!.clockToleranceSec ?? 30,
+      maxLifetimeSec: token!.maxLifetimeSec ?? 86_400,
+      maxTokenBytes: token!.maxTokenBytes ?? 8192,
+      typ: token!.typ,
+      cookieName: token!.cookieName,
+      jwks: {
+        cacheMaxAgeSec: jwks?.cacheMaxAgeSec ?? 600,
+        cooldownSec: jwks?.cooldownSec ?? 30,
+        timeoutMs: jwks?.timeoutMs ?? 5000,
+        staleIfErrorSec: jwks?.staleIfErrorSec ?? 3000,
+      },
+    },
+    globalGuard: root.globalGuard ?? true,
+    tenant: {
+      param: tenant?.param ?? 'tenantId',
+      header: (tenant?.header ?? 'x-tenant-id').toLowerCase(),
+      resolve: tenant?.resolve,
+    },
+    profile: {
+      source: profile?.source ?? 'token',
+      cacheTtlSec: profile?.cacheTtlSec ?? 60,
+      cacheMaxEntries: profile?.cacheMaxEntries ?? 10_000,
+    },
+    callback:
+      cb === false
+        ? false
+        : {
+            path: stripSlash(cb?.path ?? '/auth/ezid') || '/',
+            mode: cb?.mode ?? 'json',
+            redirectAllowList: cb?.redirectAllowList ? [...cb.redirectAllowList] : ['/'],
+            publicUrl: cb?.publicUrl ? stripSlash(cb.publicUrl) : undefined,
+            flowSecret: cb?.flowSecret,
+            requireFlowCookie: cb?.requireFlowCookie ?? true,
+            rateLimit: { limit: rateLimit?.limit ?? 10, ttlSec: rateLimit?.ttlSec ?? 60 },
+          },
+    endpoints: raw.endpoints ? { ...raw.endpoints } : {},
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

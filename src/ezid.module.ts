@@ -1,0 +1,65 @@
+import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { authControllers, authExports, authProviders } from './auth/auth.providers';
+import { authzControllers, authzExports, authzProviders } from './authz/authz.providers';
+import { callbackControllers, callbackExports, callbackProviders } from './callback/callback.providers';
+import { clientControllers, clientExports, clientProviders } from './client/client.providers';
+import { resolveEzidOptions } from './ezid-options.validation';
+import {
+  EZID_ASYNC_OPTIONS_TYPE,
+  EZID_MODULE_OPTIONS,
+  EZID_OPTIONS_TYPE,
+  EZID_RAW_OPTIONS,
+  EzidConfigurableModuleClass,
+} from './ezid.module-definition';
+import type { EzidModuleOptions } from './ezid.options';
+
+const resolvedOptionsProvider: Provider = {
+  provide: EZID_MODULE_OPTIONS,
+  useFactory: (raw: EzidModuleOptions) => resolveEzidOptions(raw),
+  inject: [EZID_RAW_OPTIONS],
+};
+
+/**
+ * The nestjs-ezid module: `EzidModule.forRoot(options)` or `EzidModule.forRootAsync({ imports, inject, useFactory })`.
+ * Options are validated when the module is instantiated; a bad configuration fails boot with one
+ * `EzidConfigurationError` listing every invalid field.
+ */
+@Module({})
+export class EzidModule extends EzidConfigurableModuleClass {
+  static override forRoot(options: typeof EZID_OPTIONS_TYPE): DynamicModule {
+    return EzidModule.withAreas(super.forRoot(options));
+  }
+
+  static override forRootAsync(options: typeof EZID_ASYNC_OPTIONS_TYPE): DynamicModule {
+    return EzidModule.withAreas(super.forRootAsync(options));
+  }
+
+  private static withAreas(base: DynamicModule): DynamicModule {
+    return {
+      ...base,
+      controllers: [
+        ...(base.controllers ?? []),
+        ...clientControllers,
+        ...authControllers,
+        ...authzControllers,
+        ...callbackControllers,
+      ],
+      providers: [
+        ...(base.providers ?? []),
+        resolvedOptionsProvider,
+        ...clientProviders,
+        ...authProviders,
+        ...authzProviders,
+        ...callbackProviders,
+      ],
+      exports: [
+        ...(base.exports ?? []),
+        EZID_MODULE_OPTIONS,
+        ...clientExports,
+        ...authExports,
+        ...authzExports,
+        ...callbackExports,
+      ],
+    };
+  }
+}

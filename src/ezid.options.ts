@@ -1,0 +1,126 @@
+/**
+ * The options of `EzidModule.forRoot()` / `forRootAsync()`. Defaults are the secure choice.
+ * Every field is documented in the README's "Options" table.
+ */
+export interface EzidModuleOptions {
+  /** Your EZiD client id. Required. */
+  clientId: string;
+  /** Server-side only: never logged, never in an error or a response. Needed by the legacy `email-link/*` and OTP calls. */
+  clientSecret?: string;
+  /** Bearer credential for management endpoints, if the tenant uses one. Treated as a secret. */
+  apiKey?: string;
+  /** Base URL of the EZiD API. Default `'https://api.ezid.io'`. Plain http only for loopback hosts. */
+  apiBaseUrl?: string;
+  /** Base URL of the legacy EZiD endpoints (`email-link/*`, `send/otp`, `verify/otp`). Default: `apiBaseUrl`. */
+  legacyApiBaseUrl?: string;
+  /** Outbound HTTP policy for every EZiD call. */
+  http?: EzidHttpOptions;
+  /** How access tokens are verified. Required. */
+  token: EzidTokenOptions;
+  /** Default `true`: every route needs a valid token unless marked `@Public()`. */
+  globalGuard?: boolean;
+  /** Where the tenant of a request comes from. */
+  tenant?: EzidTenantOptions;
+  /** Where tenants, roles and permissions come from. */
+  profile?: EzidProfileOptions;
+  /** The callback controller (code exchange, refresh, logout). `false` unmounts it. */
+  callback?: false | EzidCallbackOptions;
+  /**
+   * Override the method and/or path of any EZiD endpoint by its name in the endpoint table
+   * (for example `{ 'organizations.delete': { path: '/api/v1/organizations/{id}' } }`),
+   * so a wrong guess about an undocumented endpoint can be corrected without a new release.
+   */
+  endpoints?: Record<string, { method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; path?: string }>;
+  /** Register the module globally. Default `false`. */
+  isGlobal?: boolean;
+}
+
+export interface EzidHttpOptions {
+  /** Total deadline of one EZiD call, including the response body. Default 10000 ms. */
+  timeoutMs?: number;
+  /** Retries for idempotent GETs on network errors, 502, 503 and 504. Default 2. */
+  retries?: number;
+  /** Largest response body accepted from EZiD. Default 1 MiB. */
+  maxResponseBytes?: number;
+}
+
+export interface EzidJwksOptions {
+  /** How long a fetched key set is fresh. Default 600 s. */
+  cacheMaxAgeSec?: number;
+  /** Minimum time between two fetches caused by unknown `kid`s. Default 30 s. */
+  cooldownSec?: number;
+  /** Total deadline of one JWKS fetch, body included. Default 5000 ms. */
+  timeoutMs?: number;
+  /** How long known keys keep working after `cacheMaxAgeSec` while the JWKS cannot be fetched. Default 3000 s. `0` disables. */
+  staleIfErrorSec?: number;
+}
+
+export interface EzidTokenOptions {
+  /** JWKS URL. One of `jwksUri` / `publicKey` is required. https, or http only for loopback hosts. */
+  jwksUri?: string;
+  /** PEM public key, for deployments that distribute a static key. */
+  publicKey?: string;
+  /** Expected `iss`. Required. */
+  issuer: string | string[];
+  /** Expected `aud`. When set, tokens without a matching `aud` are rejected. */
+  audience?: string | string[];
+  /** Accepted algorithms. Default `['RS256']`. Asymmetric only: `none` and `HS*` are refused at boot. */
+  algorithms?: string[];
+  /** Allowed clock skew for `exp`, `nbf` and `iat`. Default 30 s, at most 300. */
+  clockToleranceSec?: number;
+  /** Longest accepted `exp - iat`. Default 86400 s (24 h). */
+  maxLifetimeSec?: number;
+  /** Longest accepted token, in bytes, checked before any decoding. Default 8192. */
+  maxTokenBytes?: number;
+  /** When set (e.g. `'at+jwt'`), the JOSE header `typ` must equal it (case-insensitive, `application/` prefix allowed). */
+  typ?: string;
+  /** Also accept the access token from this cookie. */
+  cookieName?: string;
+  /** JWKS cache, cooldown, deadline and stale-if-error policy. */
+  jwks?: EzidJwksOptions;
+}
+
+export interface EzidTenantOptions {
+  /** Route param that names the tenant. Default `'tenantId'`. */
+  param?: string;
+  /** Header that names the tenant. Default `'x-tenant-id'`. */
+  header?: string;
+  /** Custom resolver, consulted after the param and the header. */
+  resolve?: (
+    request: unknown,
+    user: import('./interfaces/ezid-user.interface').EzidUser,
+  ) => string | undefined;
+}
+
+export interface EzidProfileOptions {
+  /** `'token'` (default): the `tenants` claim. `'api'`: the user-organizations endpoint, cached. */
+  source?: 'token' | 'api';
+  /** TTL of the per-user profile cache when `source` is `'api'`. Default 60 s. */
+  cacheTtlSec?: number;
+  /** Bound of the per-user profile cache. Default 10000 users. */
+  cacheMaxEntries?: number;
+}
+
+export interface EzidCallbackRateLimitOptions {
+  /** Requests per window per IP on the login-start and callback routes. Default 10. */
+  limit?: number;
+  /** Window length. Default 60 s. */
+  ttlSec?: number;
+}
+
+export interface EzidCallbackOptions {
+  /** Route prefix. Default `'/auth/ezid'`. */
+  path?: string;
+  /** `'json'` (default) returns tokens in the body; `'cookie'` sets HttpOnly cookies and returns only the user. */
+  mode?: 'json' | 'cookie';
+  /** Same-origin paths the GET callback may redirect to. Default `['/']`. */
+  redirectAllowList?: string[];
+  /** Public URL of the app (used to build magic links and to decide whether cookies are Secure). */
+  publicUrl?: string;
+  /** Secret used to sign the login-flow cookie (cookie mode). Default: derived from `clientSecret`. */
+  flowSecret?: string;
+  /** Cookie mode: require the login-flow cookie on the callback (login CSRF defence). Default `true`. */
+  requireFlowCookie?: boolean;
+  /** Rate limit of the login-start and callback routes. */
+  rateLimit?: EzidCallbackRateLimitOptions;
+}

@@ -1,0 +1,2 @@
+// nestjs-ezid/testing: the EZiD emulator for tests and offline development.
+export {};
