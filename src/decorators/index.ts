@@ -1,2 +1,3 @@
 // Public exports of the decorators area.
-export {};
+export { Public } from './public.decorator';
+export { OptionalAuth } from './optional-auth.decorator';
