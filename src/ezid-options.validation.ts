@@ -308,6 +308,14 @@ function validateGroup<T extends object>(
     issues.push({ path, problem: 'must be an object' });
     return undefined;
   }
+  for (const key of Object.keys(raw)) {
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
+      issues.push({
+        path: path ? `${path}.${key}` : key,
+        problem: 'unknown option (prototype keys are never configuration)',
+      });
+    }
+  }
   const dto = toDto(ctor, raw);
   collect(
     validateSync(dto, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true }),

@@ -1,0 +1,188 @@
+import { EzidConfigurationError } from '../../src/ezid.errors';
+import { resolveEzidOptions } from '../../src/ezid-options.validation';
+import type { EzidModuleOptions } from '../../src/ezid.options';
+
+const SECRET = 'super-secret-value-123';
+
+function valid(): EzidModuleOptions {
+  return {
+    clientId: 'cli_test',
+    clientSecret: SECRET,
+    token: { jwksUri: 'https://idp.example.com/.well-known/jwks.json', issuer: 'https://idp.example.com' },
+  };
+}
+
+function failWith(options: unknown): EzidConfigurationError {
+  try {
+    resolveEzidOptions(options as EzidModuleOptions);
+  } catch (e) {
+    expect(e).toBeInstanceOf(EzidConfigurationError);
+    return e as EzidConfigurationError;
+  }
+  throw new Error('expected an EzidConfigurationError');
+}
+
+const paths = (e: EzidConfigurationError) => e.issues.map((i) => i.path);
+
+describe('EzidModule options validation', () => {
+  it('accepts a minimal valid configuration and applies secure defaults', () => {
+    const o = resolveEzidOptions(valid());
+    expect(o.apiBaseUrl).toBe('https://api.ezid.io');
+    expect(o.legacyApiBaseUrl).toBe('https://api.ezid.io');
+    expect(o.token.algorithms).toEqual(['RS256']);
+    expect(o.token.issuer).toEqual(['https://idp.example.com']);
+    expect(o.token.maxTokenBytes).toBe(8192);
+    expect(o.token.jwks).toEqual({
+      cacheMaxAgeSec: 600,
+      cooldownSec: 30,
+      timeoutMs: 5000,
+      staleIfErrorSec: 3000,
+    });
+    expect(o.globalGuard).toBe(true);
+    expect(o.http).toEqual({ timeoutMs: 10000, retries: 2, maxResponseBytes: 1048576 });
+    expect(o.tenant).toEqual({ param: 'tenantId', header: 'x-tenant-id', resolve: undefined });
+    expect(o.profile.source).toBe('token');
+    expect(o.callback).toMatchObject({ path: '/auth/ezid', mode: 'json', redirectAllowList: ['/'] });
+    expect(Object.isFrozen(o.token)).toBe(true);
+  });
+
+  it('accepts a static PEM public key instead of a JWKS URI', () => {
+    const pem = '-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkq\n-----END PUBLIC KEY-----';
+    const o = resolveEzidOptions({ ...valid(), token: { publicKey: pem, issuer: 'https://ezid.io' } });
+    expect(o.token.publicKey).toBe(pem);
+  });
+
+  it('allows plain http only for loopback hosts (so the emulator works)', () => {
+    for (const host of ['127.0.0.1:4000', 'localhost:4000', '[::1]:4000', '127.8.9.10']) {
+      expect(() =>
+        resolveEzidOptions({ ...valid(), token: { jwksUri: `http://${host}/jwks`, issuer: 'x' } }),
+      ).not.toThrow();
+    }
+  });
+
+  it('rejects a missing clientId', () => {
+    const { clientId: _omit, ...rest } = valid();
+    expect(paths(failWith(rest))).toContain('clientId');
+    expect(paths(failWith({ ...valid(), clientId: '' }))).toContain('clientId');
+  });
+
+  it('rejects a configuration with neither token.jwksUri nor token.publicKey', () => {
+    const e = failWith({ ...valid(), token: { issuer: 'https://idp.example.com' } });
+    expect(paths(e)).toContain('token');
+    expect(e.message).toMatch(/token\.jwksUri or token\.publicKey is required/);
+  });
+
+  it.each([
+    'http://idp.example.com/jwks',
+    'http://10.0.0.5/jwks',
+    'ftp://idp.example.com/jwks',
+    'not a url',
+    'https://user:pass@idp.example.com/jwks',
+  ])('rejects the non-https jwksUri %s', (jwksUri) => {
+    expect(paths(failWith({ ...valid(), token: { jwksUri, issuer: 'x' } }))).toContain('token.jwksUri');
+  });
+
+  it('rejects a non-https apiBaseUrl', () => {
+    expect(paths(failWith({ ...valid(), apiBaseUrl: 'http://api.ezid.io' }))).toContain('apiBaseUrl');
+  });
+
+  it('rejects a missing or empty token.issuer', () => {
+    expect(paths(failWith({ ...valid(), token: { jwksUri: 'https://a.example/jwks' } }))).toContain(
+      'token.issuer',
+    );
+    expect(
+      paths(failWith({ ...valid(), token: { jwksUri: 'https://a.example/jwks', issuer: [] } })),
+    ).toContain('token.issuer');
+  });
+
+  it.each([['none'], ['HS256'], ['HS512'], ['RS256', 'HS256'], ['None'], []])(
+    'rejects algorithms %j',
+    (...algorithms) => {
+      const e = failWith({ ...valid(), token: { ...valid().token, algorithms } });
+      expect(paths(e)).toContain('token.algorithms');
+    },
+  );
+
+  it.each([
+    ['http.timeoutMs', { http: { timeoutMs: 0 } }],
+    ['http.timeoutMs', { http: { timeoutMs: -5 } }],
+    ['http.timeoutMs', { http: { timeoutMs: 1.5 } }],
+    ['http.retries', { http: { retries: -1 } }],
+  ])('rejects a bad %s', (path, patch) => {
+    expect(paths(failWith({ ...valid(), ...patch }))).toContain(path);
+  });
+
+  it.each([
+    ['token.jwks.timeoutMs', 0],
+    ['token.jwks.timeoutMs', -1],
+  ])('rejects a bad %s (%d)', (path, timeoutMs) => {
+    expect(paths(failWith({ ...valid(), token: { ...valid().token, jwks: { timeoutMs } } }))).toContain(path);
+  });
+
+  it('rejects unknown option keys at every level (a typo must not be ignored)', () => {
+    const { clientId, ...rest } = valid();
+    const e = failWith({ ...rest, cliendId: clientId });
+    expect(paths(e)).toEqual(expect.arrayContaining(['clientId', 'cliendId']));
+    expect(e.message).toMatch(/cliendId: unknown option/);
+    expect(paths(failWith({ ...valid(), token: { ...valid().token, audiance: 'x' } }))).toContain(
+      'token.audiance',
+    );
+    expect(paths(failWith({ ...valid(), http: { timeout: 5 } }))).toContain('http.timeout');
+    expect(paths(failWith({ ...valid(), callback: { mode: 'cookie', redirectAllowlist: ['/'] } }))).toContain(
+      'callback.redirectAllowlist',
+    );
+  });
+
+  it('lists every invalid field in one error, says what to do, and never shows secret values', () => {
+    const e = failWith({
+      clientSecret: SECRET,
+      apiKey: 'api-key-secret-456',
+      apiBaseUrl: 'http://evil.example',
+      token: { jwksUri: 'http://idp.example.com/jwks', algorithms: ['HS256'], publicKey: SECRET },
+      http: { timeoutMs: -1 },
+      cliendId: 'x',
+    });
+    expect(paths(e)).toEqual(
+      expect.arrayContaining([
+        'clientId',
+        'cliendId',
+        'apiBaseUrl',
+        'token.jwksUri',
+        'token.issuer',
+        'token.algorithms',
+        'token.publicKey',
+        'http.timeoutMs',
+      ]),
+    );
+    expect(e.message).toMatch(/Potential solutions/);
+    expect(e.message).toContain('[redacted]');
+    for (const text of [e.message, String(e), JSON.stringify(e), JSON.stringify(e.issues)]) {
+      expect(text).not.toContain(SECRET);
+      expect(text).not.toContain('api-key-secret-456');
+    }
+  });
+
+  it('rejects a non-object configuration', () => {
+    expect(() => resolveEzidOptions(undefined)).toThrow(EzidConfigurationError);
+  });
+
+  it('validates endpoint overrides', () => {
+    expect(() =>
+      resolveEzidOptions({ ...valid(), endpoints: { 'users.list': { path: '/api/v2/users' } } }),
+    ).not.toThrow();
+    expect(paths(failWith({ ...valid(), endpoints: { 'users.list': { method: 'FETCH' } } }))).toContain(
+      'endpoints.users.list.method',
+    );
+    expect(paths(failWith({ ...valid(), endpoints: { 'users.list': { url: '/x' } } }))).toContain(
+      'endpoints.users.list',
+    );
+  });
+
+  it('treats __proto__ and other prototype keys as unknown options, not as configuration', () => {
+    const raw = JSON.parse(
+      '{"clientId":"c","token":{"jwksUri":"https://a.example/j","issuer":"i"},"__proto__":{"globalGuard":false}}',
+    );
+    const e = failWith(raw);
+    expect(paths(e)).toContain('__proto__');
+  });
+});
