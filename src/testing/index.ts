@@ -1,2 +1,17 @@
 // nestjs-ezid/testing: the EZiD emulator for tests and offline development.
-export {};
+export { EzidEmulator, EZID_EMULATOR_DEFAULT_ISSUER } from './ezid-emulator';
+export { DEFAULT_EMULATOR_SEED, EMULATOR_IDS } from './default-seed';
+export type {
+  EzidEmulatorOptions,
+  EmulatorSeed,
+  EmulatorUserSeed,
+  EmulatorMembershipSeed,
+  EmulatorTenantSeed,
+  EmulatorRoleSeed,
+  EmulatorPermissionSeed,
+  MintOverrides,
+  EmulatorFault,
+  OutboxMessage,
+  EmulatorOutbox,
+} from './emulator.types';
+export type { EmulatorKeyPair, EmulatorSigningAlgorithm } from './emulator-jwt';

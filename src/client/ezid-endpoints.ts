@@ -1,0 +1,282 @@
+/** HTTP methods used by the EZiD API. */
+export type EzidHttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * Which base URL an endpoint lives under: `'api'` = `apiBaseUrl` (the SSOJet-style `/api/v1/...` API),
+ * `'legacy'` = `legacyApiBaseUrl` (the `api.ezid.io` `email-link/*` and OTP endpoints).
+ */
+export type EzidApiBase = 'api' | 'legacy';
+
+/**
+ * Where the client id travels: `'query'` (`?client_id=`), `'query+header'` (query and `x-client-id`),
+ * `'body'` (`client_id` and `client_secret` in the JSON body, legacy endpoints only).
+ */
+export type EzidClientIdPlacement = 'query' | 'query+header' | 'body';
+
+/** One row of the endpoint table: everything the client and the emulator need to agree on. */
+export interface EzidEndpointDefinition {
+  readonly method: EzidHttpMethod;
+  /** Path below the base URL; `{name}` placeholders are path parameters. */
+  readonly path: string;
+  readonly base: EzidApiBase;
+  readonly clientId: EzidClientIdPlacement;
+  /** Section of shared/ezid-api.md the row comes from. */
+  readonly ref: string;
+}
+
+/**
+ * THE table of EZiD endpoints (method + path per named endpoint). `EzidService` builds every request
+ * from it and `EzidEmulator` routes every request with it, so the two cannot drift apart.
+ * Names are stable: the `endpoints` module option overrides rows by name.
+ * Rows whose method or path is not stated by the public docs carry an INFERRED / NOT FOUND comment.
+ */
+export const EZID_ENDPOINTS = {
+  // Magic link (§2.1)
+  'magicLink.send': {
+    method: 'POST',
+    path: '/api/v1/auth/passwordless/magic-link/send',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.1.1',
+  },
+  'magicLink.resend': {
+    method: 'POST',
+    path: '/api/v1/auth/passwordless/magic-link/resend',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.1.2',
+  },
+  'magicLink.verify': {
+    method: 'GET',
+    path: '/api/v1/auth/passwordless/magic-link/verify',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.1.3',
+  },
+  'magicLink.status': {
+    method: 'GET',
+    path: '/api/v1/auth/passwordless/magic-link/status',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.1.4',
+  },
+  // Email magic auth code (§2.2)
+  'emailCode.send': {
+    method: 'POST',
+    path: '/api/v1/auth/passwordless/magic-otp/send',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.2.1',
+  },
+  'emailCode.resend': {
+    method: 'POST',
+    path: '/api/v1/auth/passwordless/email-otp/resend',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.2.2',
+  },
+  'emailCode.verify': {
+    method: 'POST',
+    path: '/api/v1/auth/passwordless/email-otp/verify',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.2.3',
+  },
+  // SMS code (§2.3)
+  'sms.send': {
+    method: 'POST',
+    path: '/api/v1/auth/passwordless/phone-otp/send',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.3.1',
+  },
+  'sms.resend': {
+    method: 'POST',
+    path: '/api/v1/auth/passwordless/phone-otp/resend',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.3.2',
+  },
+  // Response shape INFERRED (token + profile, like emailCode.verify).
+  'sms.verify': {
+    method: 'POST',
+    path: '/api/v1/auth/passwordless/phone-otp/verify',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.3.3',
+  },
+  // Passkeys (§2.4)
+  'passkeys.loginStart': {
+    method: 'GET',
+    path: '/api/v1/auth/passwordless/passkey/login',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.4.1',
+  },
+  'passkeys.registerStart': {
+    method: 'GET',
+    path: '/api/v1/auth/passwordless/passkey/register',
+    base: 'api',
+    clientId: 'query+header',
+    ref: '2.4.2',
+  },
+  // Response shape INFERRED (token + profile, like emailCode.verify).
+  'passkeys.loginFinish': {
+    method: 'POST',
+    path: '/api/v1/auth/passwordless/passkey/login',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.4.3',
+  },
+  // INFERRED: method and path (MojoAuth uses POST on the registration path).
+  'passkeys.registerFinish': {
+    method: 'POST',
+    path: '/api/v1/auth/passwordless/passkey/register',
+    base: 'api',
+    clientId: 'query+header',
+    ref: '2.4.4',
+  },
+  'passkeys.status': {
+    method: 'GET',
+    path: '/api/v1/auth/passwordless/passkey/status',
+    base: 'api',
+    clientId: 'query+header',
+    ref: '2.4.5',
+  },
+  'passkeys.list': {
+    method: 'GET',
+    path: '/api/v1/auth/passwordless/passkey/credentials',
+    base: 'api',
+    clientId: 'query+header',
+    ref: '2.4.6',
+  },
+  'passkeys.rename': {
+    method: 'PATCH',
+    path: '/api/v1/auth/passwordless/passkey/credentials/{passkeyId}',
+    base: 'api',
+    clientId: 'query+header',
+    ref: '2.4.7',
+  },
+  // Response NOT FOUND: the emulator answers `{ status, message }`.
+  'passkeys.delete': {
+    method: 'DELETE',
+    path: '/api/v1/auth/passwordless/passkey/credentials/{passkeyId}',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.4.8',
+  },
+  // Auth status (§2.5); response shape NOT FOUND.
+  'auth.status': { method: 'GET', path: '/api/v1/auth/status', base: 'api', clientId: 'query', ref: '2.5' },
+  // Tokens (§2.6)
+  'tokens.refresh': {
+    method: 'GET',
+    path: '/api/v1/accesstoken/refresh',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.6.1',
+  },
+  'tokens.byAuthCode': {
+    method: 'GET',
+    path: '/api/v1/sso/oauth/accesstoken',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.6.2',
+  },
+  // Legacy api.ezid.io (§3): client_id + client_secret in the body.
+  'legacy.emailLinkSend': {
+    method: 'POST',
+    path: '/email-link/send',
+    base: 'legacy',
+    clientId: 'body',
+    ref: '3.1',
+  },
+  'legacy.emailLinkVerify': {
+    method: 'POST',
+    path: '/email-link/verify',
+    base: 'legacy',
+    clientId: 'body',
+    ref: '3.2',
+  },
+  'legacy.emailLinkRefresh': {
+    method: 'POST',
+    path: '/email-link/refresh',
+    base: 'legacy',
+    clientId: 'body',
+    ref: '3.3',
+  },
+  'legacy.emailLinkGetUsers': {
+    method: 'POST',
+    path: '/email-link/getusers',
+    base: 'legacy',
+    clientId: 'body',
+    ref: '3.6',
+  },
+  'legacy.otpSend': { method: 'POST', path: '/send/otp', base: 'legacy', clientId: 'body', ref: '3.4' },
+  'legacy.otpVerify': { method: 'POST', path: '/verify/otp', base: 'legacy', clientId: 'body', ref: '3.5' },
+} as const satisfies Record<string, EzidEndpointDefinition>;
+
+/** Name of a row of the endpoint table, e.g. `'magicLink.send'` or `'legacy.emailLinkVerify'`. */
+export type EzidEndpointName = keyof typeof EZID_ENDPOINTS;
+
+/** Per-name overrides of method and/or path (the `endpoints` module option). */
+export type EzidEndpointOverrides = Readonly<
+  Record<string, { readonly method?: string; readonly path?: string } | undefined>
+>;
+
+/**
+ * The endpoint table with overrides applied. Unknown names in `overrides` are ignored here
+ * (the module's option validation reports them).
+ */
+export function resolveEndpointTable(
+  overrides: EzidEndpointOverrides = {},
+): Readonly<Record<EzidEndpointName, EzidEndpointDefinition>> {
+  const table = {} as Record<EzidEndpointName, EzidEndpointDefinition>;
+  for (const [name, def] of Object.entries(EZID_ENDPOINTS) as [EzidEndpointName, EzidEndpointDefinition][]) {
+    const o = overrides[name];
+    table[name] = Object.freeze({
+      ...def,
+      method: (o?.method?.toUpperCase() as EzidHttpMethod | undefined) ?? def.method,
+      path: o?.path ?? def.path,
+    });
+  }
+  return Object.freeze(table);
+}
+
+/** Substitutes `{name}` placeholders with URL-encoded values; throws on a missing parameter. */
+export function buildEndpointPath(path: string, params: Readonly<Record<string, string>> = {}): string {
+  return path.replace(/\{([A-Za-z0-9_]+)\}/g, (_m, key: string) => {
+    const v = params[key];
+    if (typeof v !== 'string' || v.length === 0) throw new TypeError(`Missing path parameter "${key}"`);
+    return encodeURIComponent(v);
+  });
+}
+
+/** Compiles a path template into a matcher returning the decoded path parameters, or `undefined`. */
+export function compileEndpointPath(path: string): (pathname: string) => Record<string, string> | undefined {
+  const keys: string[] = [];
+  const source = path
+    .split(/(\{[A-Za-z0-9_]+\})/)
+    .map((part) => {
+      const m = /^\{([A-Za-z0-9_]+)\}$/.exec(part);
+      if (m) {
+        keys.push(m[1]);
+        return '([^/]+)';
+      }
+      return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('');
+  const re = new RegExp(`^${source}/?$`);
+  return (pathname) => {
+    const m = re.exec(pathname);
+    if (!m) return undefined;
+    const params: Record<string, string> = {};
+    keys.forEach((k, i) => {
+      try {
+        params[k] = decodeURIComponent(m[i + 1]);
+      } catch {
+        params[k] = m[i + 1];
+      }
+    });
+    return params;
+  };
+}

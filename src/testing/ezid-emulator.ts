@@ -1,0 +1,603 @@
+import { randomUUID, verify } from 'node:crypto';
+import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import {
+  EzidEndpointDefinition,
+  EzidEndpointName,
+  compileEndpointPath,
+  resolveEndpointTable,
+} from '../client/ezid-endpoints';
+import { DEFAULT_EMULATOR_SEED } from './default-seed';
+import {
+  EMULATOR_HANDLERS,
+  EmulatorRequest,
+  EmulatorResponse,
+  apiError,
+  legacyError,
+} from './emulator-handlers';
+import { EmulatorKeyPair, generateEmulatorKey, objectId, publicJwk, signJws } from './emulator-jwt';
+import { EmulatorStore, StoredUser } from './emulator-store';
+import type {
+  EmulatorFault,
+  EmulatorOutbox,
+  EmulatorSeed,
+  EzidEmulatorOptions,
+  MintOverrides,
+  OutboxMessage,
+} from './emulator.types';
+
+/** Default `iss` of emulator tokens. */
+export const EZID_EMULATOR_DEFAULT_ISSUER = 'https://ezid.emulator';
+
+/** JWKS paths the emulator serves (SSOJet style, ezid-api.md §6). */
+const JWKS_PATHS = new Set(['/api/.well-known/jwks.json', '/api/v1/.well-known/jwks.json']);
+const MAX_REQUEST_BYTES = 1024 * 1024;
+
+interface Route {
+  name: EzidEndpointName;
+  def: EzidEndpointDefinition;
+  match: (pathname: string) => Record<string, string> | undefined;
+}
+
+/**
+ * A local EZiD server for e2e tests and offline development: a real HTTP server on 127.0.0.1 that
+ * implements the authentication endpoints of the endpoint table in memory, signs RS256 tokens,
+ * serves a JWKS, delivers links and codes to an `outbox`, and injects faults on demand.
+ *
+ * @example
+ * const emulator = await EzidEmulator.start({ clientId: 'cli_test', clientSecret: 'secret' });
+ * // EzidModule.forRoot({ clientId: 'cli_test', clientSecret: 'secret', apiBaseUrl: emulator.url,
+ * //   token: { jwksUri: emulator.jwksUri, issuer: emulator.issuer } })
+ * await emulator.stop();
+ */
+export class EzidEmulator {
+  /** `http://127.0.0.1:<port>`: use as `apiBaseUrl` (and `legacyApiBaseUrl`). */
+  readonly url: string;
+  /** `${url}/api/.well-known/jwks.json`. */
+  readonly jwksUri: string;
+  /** `iss` of every token. */
+  readonly issuer: string;
+  /** `aud` of every token, when configured. */
+  readonly audience?: string;
+  /** The client id the emulator accepts. */
+  readonly clientId: string;
+  /** Lifetime of access and id tokens, seconds. */
+  readonly accessTokenTtlSec: number;
+  /** Lifetime of states, codes and auth codes, seconds. */
+  readonly codeTtlSec: number;
+  /** What the emulator would have emailed or texted. */
+  readonly outbox: EmulatorOutbox;
+
+  /** @internal */ readonly store = new EmulatorStore();
+  /** @internal */ readonly options: Readonly<EzidEmulatorOptions>;
+
+  private readonly clientSecret: string;
+  private readonly routes: Route[];
+  private readonly sockets = new Set<Socket>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly keys = new Map<string, EmulatorKeyPair>();
+  private readonly published = new Set<string>();
+  private currentKey: EmulatorKeyPair;
+  private jwksOverride: unknown | null = null;
+  private readonly faults = new Map<string, EmulatorFault>();
+  private readonly counters = new Map<string, number>();
+  private readonly messages: OutboxMessage[] = [];
+  private stopped = false;
+
+  private constructor(
+    private readonly server: Server,
+    options: EzidEmulatorOptions,
+    url: string,
+  ) {
+    this.options = Object.freeze({ ...options });
+    this.url = url;
+    this.jwksUri = `${url}/api/.well-known/jwks.json`;
+    this.issuer = options.issuer ?? EZID_EMULATOR_DEFAULT_ISSUER;
+    this.audience = options.audience;
+    this.clientId = options.clientId;
+    this.clientSecret = options.clientSecret;
+    this.accessTokenTtlSec = options.accessTokenTtlSec ?? 600;
+    this.codeTtlSec = options.codeTtlSec ?? 300;
+    const table = resolveEndpointTable(options.endpoints ?? {});
+    this.routes = (Object.entries(table) as [EzidEndpointName, EzidEndpointDefinition][]).map(
+      ([name, def]) => ({
+        name,
+        def,
+        match: compileEndpointPath(def.path),
+      }),
+    );
+    this.currentKey = generateEmulatorKey(2048);
+    this.keys.set(this.currentKey.kid, this.currentKey);
+    this.published.add(this.currentKey.kid);
+    this.store.load(options.seed ?? DEFAULT_EMULATOR_SEED);
+    const messages = this.messages;
+    this.outbox = {
+      last: (to) => {
+        const key = to.toLowerCase();
+        for (let i = messages.length - 1; i >= 0; i--)
+          if (messages[i].to.toLowerCase() === key) return messages[i];
+        return undefined;
+      },
+      all: () => [...messages],
+      clear: () => void messages.splice(0, messages.length),
+    };
+  }
+
+  /** Starts an emulator on 127.0.0.1 (`port` 0 by default) with the default seed. */
+  static async start(options: EzidEmulatorOptions): Promise<EzidEmulator> {
+    if (!options?.clientId || !options.clientSecret) {
+      throw new TypeError('EzidEmulator.start() needs clientId and clientSecret');
+    }
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    const emulator = new EzidEmulator(server, options, `http://127.0.0.1:${port}`);
+    server.on('connection', (socket: Socket) => {
+      emulator.sockets.add(socket);
+      socket.on('close', () => emulator.sockets.delete(socket));
+    });
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => void emulator.handle(req, res));
+    return emulator;
+  }
+
+  /** PEM (SPKI) of the current signing key, for `token.publicKey` style verification. */
+  get publicKeyPem(): string {
+    return this.currentKey.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  }
+
+  /** `kid` of the current signing key. */
+  get currentKid(): string {
+    return this.currentKey.kid;
+  }
+
+  /** Stops the server and destroys every connection, hung and dribbling ones included. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    await closed;
+  }
+
+  /** Replaces users, tenants, roles and permissions (flows, tokens and passkeys are kept). */
+  seed(data: EmulatorSeed): void {
+    this.store.load(data);
+  }
+
+  /**
+   * Sets (or with `roles: null`, removes) a user's membership of a tenant. Tenants and roles by id or name.
+   */
+  setMembership(user: string, tenant: string, roles: string[] | null, status = 'Verified'): void {
+    const u = this.requireUser(user);
+    const t = this.store.tenantByRef(tenant);
+    u.memberships = u.memberships.filter((m) => m.tenantId !== t.id);
+    if (roles)
+      u.memberships.push({ tenantId: t.id, roleIds: roles.map((r) => this.store.roleByRef(r).id), status });
+  }
+
+  /** The stored user (by id, email or phone), or `undefined`. */
+  getUser(ref: string): Readonly<StoredUser> | undefined {
+    return this.store.findUser(ref);
+  }
+
+  /** Adds a user (e.g. for an e2e test) and returns its id. */
+  addUser(user: {
+    id?: string;
+    email: string;
+    firstName?: string;
+    lastName?: string;
+    phone?: string;
+  }): string {
+    const now = new Date();
+    const id = user.id ?? objectId();
+    this.store.users.set(id, {
+      id,
+      email: user.email,
+      firstName: user.firstName,
+      lastName: user.lastName,
+      phone: user.phone,
+      connectionType: 'ManualUser',
+      memberships: [],
+      createdAt: now,
+      modifiedAt: now,
+      lastLoginAt: null,
+      emailVerified: true,
+    });
+    return id;
+  }
+
+  /** Generates a new 2048-bit signing key and returns its `kid`. `keepOld` (default true) keeps the old key published. */
+  rotateKeys(opts: { keepOld?: boolean } = {}): string {
+    const old = this.currentKey;
+    this.currentKey = generateEmulatorKey(2048);
+    this.keys.set(this.currentKey.kid, this.currentKey);
+    this.published.add(this.currentKey.kid);
+    if (opts.keepOld === false) this.published.delete(old.kid);
+    return this.currentKey.kid;
+  }
+
+  /** Adds a key (e.g. a weak 1024-bit one), published by default; does not change the signing key. */
+  addKey(opts: { bits?: number; kid?: string; publish?: boolean } = {}): EmulatorKeyPair {
+    const key = generateEmulatorKey(opts.bits ?? 2048, opts.kid ?? objectId());
+    this.keys.set(key.kid, key);
+    if (opts.publish !== false) this.published.add(key.kid);
+    return key;
+  }
+
+  /** Unpublishes a key from the JWKS (tokens it signed no longer verify against the JWKS). */
+  removeKey(kid: string): void {
+    this.published.delete(kid);
+  }
+
+  /** Serves exactly this JSON as the JWKS; `null` returns to the real key set. */
+  setJwksDocument(doc: unknown | null): void {
+    this.jwksOverride = doc;
+  }
+
+  /** The JWKS document currently served. */
+  jwks(): unknown {
+    if (this.jwksOverride !== null) return this.jwksOverride;
+    return { keys: [...this.published].map((kid) => publicJwk(this.keys.get(kid)!)) };
+  }
+
+  /**
+   * An access token for a user (id or email; default `demo@example.com`), `typ: 'at+jwt'`, with claims
+   * `iss, sub, aud?, azp, iat, exp, jti, scope, email, given_name, family_name, name, tenants`.
+   */
+  mintAccessToken(user?: string, overrides: MintOverrides = {}): string {
+    return this.mint('access', this.requireUser(user ?? 'demo@example.com'), overrides);
+  }
+
+  /** An id token (`typ: 'JWT'`, `aud` = audience or the client id, plus `nonce`). */
+  mintIdToken(user?: string, overrides: MintOverrides = {}): string {
+    return this.mint('id', this.requireUser(user ?? 'demo@example.com'), overrides);
+  }
+
+  /** Injects a fault on an endpoint (table name or `'jwks'`); `null` clears it. */
+  fault(endpoint: string, fault: EmulatorFault | null): void {
+    this.assertEndpointName(endpoint);
+    if (fault) this.faults.set(endpoint, { ...fault });
+    else this.faults.delete(endpoint);
+  }
+
+  /** Clears every fault. */
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  /** Requests received by an endpoint (table name or `'jwks'`), faulted ones included. */
+  requestCount(endpoint: string): number {
+    this.assertEndpointName(endpoint);
+    return this.counters.get(endpoint) ?? 0;
+  }
+
+  /** Resets every request counter. */
+  resetCounters(): void {
+    this.counters.clear();
+  }
+
+  /** @internal Records a message in the outbox. */
+  deliver(message: Omit<OutboxMessage, 'sentAt'>): void {
+    this.messages.push(Object.freeze({ ...message, sentAt: new Date() }));
+  }
+
+  /** @internal Issues a token set for a user (after a successful login). */
+  issueTokens(
+    user: StoredUser,
+    family: 'api' | 'legacy',
+    extraAccessClaims: Record<string, unknown> = {},
+  ): { accessToken: string; idToken: string; refreshToken: string; expiresAt: Date } {
+    user.lastLoginAt = new Date();
+    const iat = Math.floor(Date.now() / 1000);
+    return {
+      accessToken: this.mint('access', user, { claims: extraAccessClaims, issuedAt: iat }),
+      idToken: this.mint('id', user, { issuedAt: iat }),
+      refreshToken: this.store.newRefreshToken(user.id, family, 30 * 86400),
+      expiresAt: new Date((iat + this.accessTokenTtlSec) * 1000),
+    };
+  }
+
+  /**
+   * Issues a single-use SSO/OAuth code for `tokens.byAuthCode` (as if the user had just signed in
+   * through SSO and been redirected back with `?code=&state=`).
+   */
+  issueAuthCode(user: string, state: string): string {
+    const u = this.requireUser(user);
+    const code = objectId() + objectId();
+    this.store.authCodes.set(code, { userId: u.id, state, expiresAt: Date.now() + this.codeTtlSec * 1000 });
+    return code;
+  }
+
+  /** @internal The path of a table endpoint (overrides applied). */
+  endpointPath(name: EzidEndpointName): string {
+    return this.routes.find((r) => r.name === name)!.def.path;
+  }
+
+  /** @internal Verifies an RS256 token signed by a published emulator key; returns its `sub`. */
+  verifyOwnToken(token: string): string | undefined {
+    const parts = token.split('.');
+    if (parts.length !== 3) return undefined;
+    try {
+      const header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) as Record<
+        string,
+        unknown
+      >;
+      const payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as Record<
+        string,
+        unknown
+      >;
+      const kid = typeof header.kid === 'string' ? header.kid : '';
+      const key = this.published.has(kid) ? this.keys.get(kid) : undefined;
+      if (!key || header.alg !== 'RS256') return undefined;
+      const ok = verify(
+        'sha256',
+        Buffer.from(`${parts[0]}.${parts[1]}`),
+        key.publicKey,
+        Buffer.from(parts[2], 'base64url'),
+      );
+      if (!ok || payload.iss !== this.issuer) return undefined;
+      if (typeof payload.exp !== 'number' || payload.exp <= Date.now() / 1000) return undefined;
+      return typeof payload.sub === 'string' ? payload.sub : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** @internal Checks the legacy body credentials. */
+  checkLegacyCredentials(body: Record<string, unknown>): string | undefined {
+    if (body.client_id !== this.clientId) return 'Client is not registered';
+    if (body.client_secret !== this.clientSecret) return 'Invalid Client Secret';
+    return undefined;
+  }
+
+  private requireUser(ref: string): StoredUser {
+    const user = this.store.findUser(ref);
+    if (!user) throw new Error(`EzidEmulator: unknown user "${ref}"`);
+    return user;
+  }
+
+  private assertEndpointName(name: string): void {
+    if (name !== 'jwks' && !this.routes.some((r) => r.name === name)) {
+      throw new Error(`EzidEmulator: unknown endpoint "${name}"`);
+    }
+  }
+
+  private mint(kind: 'access' | 'id', user: StoredUser, o: MintOverrides): string {
+    const iat = o.issuedAt ?? Math.floor(Date.now() / 1000);
+    const exp = iat + (o.expiresInSec ?? this.accessTokenTtlSec);
+    const base: Record<string, unknown> = {
+      iss: this.issuer,
+      sub: user.id,
+      ...(kind === 'access'
+        ? { aud: this.audience, azp: this.clientId, scope: 'openid profile email' }
+        : { aud: this.audience ?? this.clientId, nonce: randomUUID() }),
+      iat,
+      exp,
+      jti: randomUUID(),
+      email: user.email || undefined,
+      given_name: user.firstName,
+      family_name: user.lastName,
+      name: [user.firstName, user.lastName].filter(Boolean).join(' ') || undefined,
+      tenants: this.store.tenantsClaim(user),
+    };
+    const claims = dropUndefined({ ...base, ...(o.claims ?? {}) });
+    const algorithm = o.algorithm ?? 'RS256';
+    let signingKey = this.currentKey.privateKey;
+    let kid: string | undefined = this.currentKey.kid;
+    if (o.signWith === 'wrong-key') {
+      signingKey = generateEmulatorKey(2048).privateKey;
+    } else if (o.signWith && o.signWith !== 'current') {
+      signingKey = o.signWith.privateKey;
+      kid = o.signWith.kid;
+    }
+    const header = dropUndefined({
+      alg: algorithm,
+      typ: kind === 'access' ? 'at+jwt' : 'JWT',
+      kid,
+      ...(o.header ?? {}),
+    });
+    return signJws(header, claims, algorithm, signingKey, o.hmacSecret);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', this.url);
+    } catch {
+      return this.send(res, { status: 400, body: apiError(400, 'malformed_request', 'Malformed request') });
+    }
+    const method = (req.method ?? 'GET').toUpperCase();
+    let name: string | undefined;
+    let route: Route | undefined;
+    let params: Record<string, string> = {};
+    if (method === 'GET' && JWKS_PATHS.has(url.pathname)) {
+      name = 'jwks';
+    } else {
+      for (const r of this.routes) {
+        if (r.def.method !== method) continue;
+        const p = r.match(url.pathname);
+        if (p) {
+          route = r;
+          params = p;
+          name = r.name;
+          break;
+        }
+      }
+    }
+    if (!name) return this.send(res, { status: 404, body: apiError(404, 'not_found', 'Not Found') });
+    this.counters.set(name, (this.counters.get(name) ?? 0) + 1);
+
+    const fault = this.takeFault(name);
+    if (fault?.latencyMs) await this.delay(fault.latencyMs);
+    if (this.stopped) return;
+    if (fault?.hang) return; // the socket stays open until stop()
+    if (fault?.redirect) {
+      res.writeHead(302, { location: fault.redirect, 'content-length': '0' }).end();
+      return;
+    }
+    if (fault?.status) {
+      const body = fault.body ?? JSON.stringify(apiError(fault.status, 'emulator_fault', 'Injected fault'));
+      res.writeHead(fault.status, { 'content-type': 'application/json' }).end(body);
+      return;
+    }
+    if (fault?.malformed) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"authenticated": tru');
+      return;
+    }
+
+    let response: EmulatorResponse;
+    if (name === 'jwks') {
+      response = { status: 200, body: this.jwks(), headers: { 'cache-control': 'max-age=300' } };
+    } else {
+      const raw = await this.readBody(req);
+      if (raw === undefined) {
+        response = { status: 413, body: apiError(413, 'payload_too_large', 'Request body too large') };
+      } else {
+        response = this.dispatch(route!, params, url, req, raw);
+      }
+    }
+    if (this.stopped) return;
+    if (fault?.dribble) return this.dribble(res, response, fault.dribble);
+    this.send(res, response);
+  }
+
+  private dispatch(
+    route: Route,
+    params: Record<string, string>,
+    url: URL,
+    req: IncomingMessage,
+    raw: string,
+  ): EmulatorResponse {
+    let body: Record<string, unknown> = {};
+    if (raw.length > 0) {
+      try {
+        const parsed: unknown = JSON.parse(raw);
+        if (parsed && typeof parsed === 'object') body = parsed as Record<string, unknown>;
+      } catch {
+        return route.def.clientId === 'body'
+          ? { status: this.options.legacyErrorStatus ?? 400, body: legacyError('Malformed request body') }
+          : { status: 400, body: apiError(400, 'malformed_request', 'Malformed request body') };
+      }
+    }
+    const request: EmulatorRequest = {
+      name: route.name,
+      def: route.def,
+      params,
+      query: url.searchParams,
+      headers: req.headers,
+      body,
+    };
+    // Client credentials, exactly where the table says they travel.
+    if (route.def.clientId === 'body') {
+      const reason = this.checkLegacyCredentials(body);
+      if (reason) return { status: this.options.legacyErrorStatus ?? 400, body: legacyError(reason) };
+    } else {
+      const fromQuery = url.searchParams.get('client_id');
+      const fromHeader = req.headers['x-client-id'];
+      const given = [fromQuery, typeof fromHeader === 'string' ? fromHeader : undefined].filter(
+        (v): v is string => v !== null && v !== undefined,
+      );
+      if (given.length === 0 || given.some((v) => v !== this.clientId)) {
+        return { status: 401, body: apiError(401, 'invalid_client', 'Invalid Client ID') };
+      }
+    }
+    const handler = EMULATOR_HANDLERS[route.name];
+    if (!handler)
+      return { status: 501, body: apiError(501, 'not_implemented', 'Not implemented by the emulator') };
+    try {
+      return handler(request, this);
+    } catch {
+      return { status: 500, body: apiError(500, 'internal_error', 'Internal Server Error') };
+    }
+  }
+
+  private takeFault(name: string): EmulatorFault | undefined {
+    const fault = this.faults.get(name);
+    if (!fault) return undefined;
+    if (fault.times !== undefined) {
+      fault.times -= 1;
+      if (fault.times <= 0) this.faults.delete(name);
+    }
+    return fault;
+  }
+
+  private delay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        resolve();
+      }, ms);
+      this.timers.add(t);
+    });
+  }
+
+  private readBody(req: IncomingMessage): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let tooLarge = false;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_REQUEST_BYTES) tooLarge = true;
+        else chunks.push(chunk);
+      });
+      req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks).toString('utf8')));
+      req.on('error', () => resolve(undefined));
+    });
+  }
+
+  private serialize(response: EmulatorResponse): { payload: Buffer; headers: Record<string, string> } {
+    const isText = typeof response.body === 'string';
+    const payload = Buffer.from(isText ? (response.body as string) : JSON.stringify(response.body ?? {}));
+    return {
+      payload,
+      headers: {
+        'content-type': response.contentType ?? (isText ? 'text/plain; charset=utf-8' : 'application/json'),
+        ...(response.headers ?? {}),
+      },
+    };
+  }
+
+  private send(res: ServerResponse, response: EmulatorResponse): void {
+    const { payload, headers } = this.serialize(response);
+    res.writeHead(response.status, { ...headers, 'content-length': String(payload.length) }).end(payload);
+  }
+
+  private dribble(
+    res: ServerResponse,
+    response: EmulatorResponse,
+    opts: { intervalMs: number; bytes?: number },
+  ): void {
+    const { payload, headers } = this.serialize(response);
+    res.writeHead(response.status, { ...headers, 'content-length': String(payload.length) });
+    const step = Math.max(1, opts.bytes ?? 1);
+    let offset = 0;
+    const tick = (): void => {
+      if (this.stopped || res.destroyed) return;
+      res.write(payload.subarray(offset, offset + step));
+      offset += step;
+      if (offset >= payload.length) {
+        res.end();
+        return;
+      }
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        tick();
+      }, opts.intervalMs);
+      this.timers.add(t);
+    };
+    tick();
+  }
+}
+
+function dropUndefined(obj: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) if (v !== undefined) out[k] = v;
+  return out;
+}
