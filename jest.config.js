@@ -32,7 +32,7 @@ const esmPackages = [
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/src', '<rootDir>/test'],
+  roots: ['<rootDir>/src', '<rootDir>/test', '<rootDir>/sample-app'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', swcTs],
@@ -40,6 +40,11 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  // The sample app and the README examples import the package by name; tests run it from source.
+  moduleNameMapper: {
+    '^nestjs-ezid$': '<rootDir>/src/index.ts',
+    '^nestjs-ezid/testing$': '<rootDir>/src/testing/index.ts',
+  },
   testTimeout: 30000,
   maxWorkers: 2,
 };

@@ -23,7 +23,7 @@ export interface EzidConfigurationIssue {
 export class EzidConfigurationError extends EzidError {
   readonly issues: readonly EzidConfigurationIssue[];
 
-  private constructor(message: string, issues: EzidConfigurationIssue[]) {
+  constructor(message: string, issues: EzidConfigurationIssue[]) {
     super(message);
     this.issues = Object.freeze(issues.map((i) => Object.freeze({ ...i })));
   }
