@@ -1,2 +1,9 @@
 // Public exports of the auth area.
-export {};
+export { EzidAuthGuard } from './ezid-auth.guard';
+export { EzidJwtStrategy } from './ezid-jwt.strategy';
+export { EzidTokenVerifier } from './ezid-token-verifier';
+export type { EzidVerifiedToken } from './ezid-token-verifier';
+export { EzidTokenError, EzidKeysUnavailableError } from './ezid-token.errors';
+export type { EzidTokenErrorCode } from './ezid-token.errors';
+export { createEzidUser, tenantsFromClaim } from './ezid-user.factory';
+export { getEzidUser } from '../common/ezid-user-context';

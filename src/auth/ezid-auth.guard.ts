@@ -1,0 +1,179 @@
+import { CanActivate, ExecutionContext, HttpException, Injectable, Logger } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { EzidHttpException } from '../common/ezid-http.exception';
+import { applyEzidHeaders } from '../common/http-context';
+import { attachEzidUserToRequest, graphqlRequest, hasEzidUser, setEzidUser } from '../common/ezid-user-context';
+import { OptionalAuth } from '../decorators/optional-auth.decorator';
+import { Public } from '../decorators/public.decorator';
+import type { ResolvedEzidOptions } from '../ezid-options.validation';
+import { InjectEzidOptions } from '../ezid.module-definition';
+import type { EzidUser } from '../interfaces/ezid-user.interface';
+import { EZID_REALM } from './auth.constants';
+import { EzidKeysUnavailableError, EzidTokenError } from './ezid-token.errors';
+import { EzidTokenVerifier, type EzidVerifiedToken, logRejection } from './ezid-token-verifier';
+import { type EzidHttpRequestLike, extractHttpToken, extractRpcToken, extractWsToken } from './token-extractor';
+
+interface RouteFlags {
+  readonly isPublic: boolean;
+  readonly optional: boolean;
+}
+
+/** The `WWW-Authenticate` challenge and status of an authentication failure (RFC 6750 §3). */
+export function ezidAuthFailure(err: unknown): EzidHttpException {
+  if (err instanceof EzidKeysUnavailableError) {
+    return new EzidHttpException(503, 'idp_unavailable', err.message, { 'Retry-After': String(err.retryAfterSec) });
+  }
+  const e = err instanceof EzidTokenError ? err : new EzidTokenError('token_invalid', 'internal');
+  if (e.code === 'token_missing') {
+    return new EzidHttpException(401, 'token_missing', e.message, { 'WWW-Authenticate': `Bearer realm="${EZID_REALM}"` });
+  }
+  if (e.code === 'invalid_request') {
+    return new EzidHttpException(400, 'invalid_request', e.message, {
+      'WWW-Authenticate': `Bearer realm="${EZID_REALM}", error="invalid_request", error_description="${e.message}"`,
+    });
+  }
+  return new EzidHttpException(401, e.code, e.message, {
+    'WWW-Authenticate': `Bearer realm="${EZID_REALM}", error="invalid_token", error_description="${e.message}"`,
+  });
+}
+
+function lazyException(pkg: string, name: string, body: object): Error | undefined {
+  try {
+    const Ctor = (require(pkg) as Record<string, new (b: object) => Error>)[name];
+    return Ctor ? new Ctor(body) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Authentication guard: verifies the EZiD access token of the request with `EzidTokenVerifier`
+ * and attaches the `EzidUser` (HTTP/GraphQL: `request.user`; every context: `getEzidUser(context)`).
+ *
+ * - `@Public()` (handler or class; handler wins) skips it without reading any token.
+ * - `@OptionalAuth()`: no token → allowed with no user; a valid token → user attached; an invalid
+ *   token → 401.
+ * - Failures: 401 `token_missing | token_malformed | token_expired | token_invalid` with
+ *   `WWW-Authenticate`, 400 `invalid_request` (token sent in two places), 503 `idp_unavailable`
+ *   with `Retry-After`. WebSocket and RPC contexts get a `WsException` / `RpcException` with the
+ *   same `{ statusCode, error, code, message }` body. Unknown context types are denied.
+ *
+ * A plain injectable class: registered app-wide when `globalGuard` is on (the default), usable with
+ * `@UseGuards(EzidAuthGuard)` otherwise, and replaceable with `overrideGuard(EzidAuthGuard)` in tests.
+ *
+ * @example
+ * ```ts
+ * @UseGuards(EzidAuthGuard)
+ * @Get('me')
+ * me(@Req() req: { user: EzidUser }) { return req.user.id; }
+ * ```
+ */
+@Injectable()
+export class EzidAuthGuard implements CanActivate {
+  private readonly logger = new Logger('EzidAuthGuard');
+  private readonly flagsCache = new WeakMap<object, WeakMap<object, RouteFlags>>();
+  private readonly cookieName?: string;
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly verifier: EzidTokenVerifier,
+    @InjectEzidOptions() options: ResolvedEzidOptions,
+  ) {
+    this.cookieName = options.token.cookieName;
+  }
+
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const flags = this.flags(context);
+    if (flags.isPublic) return true;
+    const type = context.getType<string>();
+    let token: string | undefined;
+    let request: Record<string, unknown> | undefined;
+    try {
+      if (type === 'http') {
+        request = context.switchToHttp().getRequest<Record<string, unknown>>();
+        if (hasEzidUser(request)) return true; // already authenticated by an earlier EzidAuthGuard on this request
+        token = extractHttpToken(request as EzidHttpRequestLike, this.cookieName);
+      } else if (type === 'graphql') {
+        request = graphqlRequest(context);
+        if (!request) throw new EzidTokenError('token_missing', 'graphql_no_request');
+        if (hasEzidUser(request)) return true;
+        token = extractHttpToken(request as EzidHttpRequestLike, this.cookieName);
+      } else if (type === 'ws') {
+        token = extractWsToken(context.switchToWs().getClient(), context.switchToWs().getData());
+      } else if (type === 'rpc') {
+        token = extractRpcToken(context.switchToRpc().getContext(), context.switchToRpc().getData());
+      } else {
+        this.logger.debug({ event: 'token_rejected', reason: 'unknown_context', type: String(type).slice(0, 32) });
+        return false;
+      }
+    } catch (err) {
+      return this.reject(context, err);
+    }
+    if (token === undefined) {
+      if (flags.optional) return true;
+      return this.reject(context, new EzidTokenError('token_missing', 'no_token'));
+    }
+    let result: EzidVerifiedToken | Promise<EzidVerifiedToken>;
+    try {
+      result = this.verifier.verifyToken(token);
+    } catch (err) {
+      return this.reject(context, err);
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        (v) => this.accept(context, request, v.user),
+        (err: unknown) => this.reject(context, err),
+      );
+    }
+    return this.accept(context, request, result.user);
+  }
+
+  /**
+   * Builds the exception thrown for a failed authentication (override to customise). Must not put
+   * the token, a kid, an expected `iss`/`aud` or a library message in the response.
+   */
+  protected createException(context: ExecutionContext, err: unknown): Error {
+    const http = ezidAuthFailure(err);
+    const type = context.getType<string>();
+    if (type === 'ws' || type === 'rpc') {
+      const body = http.getResponse() as object;
+      const lazy =
+        type === 'ws'
+          ? lazyException('@nestjs/websockets', 'WsException', body)
+          : lazyException('@nestjs/microservices', 'RpcException', body);
+      if (lazy) return lazy;
+    }
+    return http;
+  }
+
+  private accept(context: ExecutionContext, request: Record<string, unknown> | undefined, user: EzidUser): boolean {
+    if (request) attachEzidUserToRequest(request, user);
+    else setEzidUser(context, user);
+    return true;
+  }
+
+  private reject(context: ExecutionContext, err: unknown): never {
+    logRejection(this.logger, err, `${context.getClass()?.name}.${context.getHandler()?.name}`);
+    const ex = this.createException(context, err);
+    if (ex instanceof HttpException && context.getType() === 'http') {
+      applyEzidHeaders(context, (ex as EzidHttpException).headers ?? {});
+    }
+    throw ex;
+  }
+
+  private flags(context: ExecutionContext): RouteFlags {
+    const handler = context.getHandler();
+    const cls = context.getClass();
+    let byClass = this.flagsCache.get(handler);
+    let flags = byClass?.get(cls);
+    if (flags) return flags;
+    const targets = [handler, cls];
+    flags = Object.freeze({
+      isPublic: this.reflector.getAllAndOverride(Public, targets) === true,
+      optional: this.reflector.getAllAndOverride(OptionalAuth, targets) === true,
+    });
+    if (!byClass) this.flagsCache.set(handler, (byClass = new WeakMap()));
+    byClass.set(cls, flags);
+    return flags;
+  }
+}

@@ -1,0 +1,83 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import type { KeyObject } from 'node:crypto';
+import { ExtractJwt, Strategy, type StrategyOptionsWithRequest } from 'passport-jwt';
+import type { ResolvedEzidOptions } from '../ezid-options.validation';
+import { EZID_JWT_STRATEGY } from '../ezid.constants';
+import { InjectEzidOptions } from '../ezid.module-definition';
+import type { EzidUser } from '../interfaces/ezid-user.interface';
+import { EzidTokenError } from './ezid-token.errors';
+import { EzidTokenVerifier, logRejection } from './ezid-token-verifier';
+import { type EzidHttpRequestLike, extractHttpToken } from './token-extractor';
+
+/** Users verified by the key provider, handed to `validate()` for the same request. */
+const VERIFIED = new WeakMap<object, EzidUser>();
+
+/**
+ * The passport-jwt options of `EzidJwtStrategy`. `issuer`, `audience` and `algorithms` are set at
+ * the top level: passport-jwt silently drops them when they are only in `jsonWebTokenOptions`.
+ */
+export function ezidPassportJwtOptions(
+  options: ResolvedEzidOptions,
+  verifier: EzidTokenVerifier,
+  logger: Logger,
+): StrategyOptionsWithRequest {
+  const t = options.token;
+  return {
+    jwtFromRequest: (req: unknown): string | null => {
+      try {
+        return extractHttpToken(req as EzidHttpRequestLike, t.cookieName) ?? null;
+      } catch {
+        return null; // malformed or ambiguous: passport-jwt answers "no auth token" (401)
+      }
+    },
+    secretOrKeyProvider: (req: unknown, rawJwtToken: unknown, done: (err: unknown, key?: string | Buffer) => void) => {
+      Promise.resolve()
+        .then(() => verifier.verifyToken(rawJwtToken as string))
+        .then(
+          (v) => {
+            VERIFIED.set(req as object, v.user);
+            // jsonwebtoken 9 accepts a KeyObject (no PEM re-parse); the typings only list string | Buffer.
+            done(null, v.key.key as KeyObject as unknown as Buffer);
+          },
+          (err: unknown) => {
+            logRejection(logger, err, EZID_JWT_STRATEGY);
+            done(err);
+          },
+        );
+    },
+    issuer: [...t.issuer],
+    audience: t.audience ? [...t.audience] : undefined,
+    algorithms: [...t.algorithms] as StrategyOptionsWithRequest['algorithms'],
+    ignoreExpiration: false,
+    jsonWebTokenOptions: { clockTolerance: t.clockToleranceSec },
+    passReqToCallback: true,
+  };
+}
+
+/**
+ * The Passport strategy `'ezid-jwt'` (passport-jwt), for apps that compose Passport guards
+ * themselves (`AuthGuard('ezid-jwt')`). Keys come from the same JWKS / PEM key source as
+ * `EzidAuthGuard`, and every rule of `EzidTokenVerifier` runs in the key provider before
+ * jsonwebtoken verifies the signature again with `issuer`, `audience` and `algorithms` pinned at
+ * the top level of the passport-jwt options. `validate()` returns the `EzidUser`.
+ *
+ * `EzidAuthGuard` does not go through Passport (same rules, less per-request work, and its own
+ * 401/503 contract); `AuthGuard('ezid-jwt')` answers every failure with Nest's plain 401.
+ */
+@Injectable()
+export class EzidJwtStrategy extends PassportStrategy(Strategy, EZID_JWT_STRATEGY) {
+  constructor(@InjectEzidOptions() options: ResolvedEzidOptions, verifier: EzidTokenVerifier) {
+    super(ezidPassportJwtOptions(options, verifier, new Logger('EzidJwtStrategy')));
+  }
+
+  /** Called by passport-jwt after jsonwebtoken verified the token: returns the `EzidUser`. */
+  validate(req: object, payload: Record<string, unknown>): EzidUser {
+    const user = VERIFIED.get(req);
+    if (!user || user.id !== payload.sub) throw new EzidTokenError('token_invalid', 'strategy_mismatch');
+    return user;
+  }
+}
+
+/** Re-exported for users composing their own extractors. */
+export { ExtractJwt };

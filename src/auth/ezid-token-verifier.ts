@@ -1,0 +1,240 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import * as crypto from 'node:crypto';
+import type { ResolvedEzidOptions } from '../ezid-options.validation';
+import { InjectEzidOptions } from '../ezid.module-definition';
+import type { EzidUser } from '../interfaces/ezid-user.interface';
+import { EZID_KEY_SOURCE } from './auth.constants';
+import { EzidKeysUnavailableError, EzidTokenError } from './ezid-token.errors';
+import { createEzidUser } from './ezid-user.factory';
+import type { EzidKeySource, EzidVerificationKey } from './jwks-key-source';
+import { type JwsHeader, type ParsedJws, parseCompactJws } from './jws';
+
+/** A verified token, as kept in the verified-token cache. */
+export interface EzidVerifiedToken {
+  readonly user: EzidUser;
+  readonly key: EzidVerificationKey;
+  /** `exp` in ms. */
+  readonly expMs: number;
+  /** `nbf` in ms, or 0. */
+  readonly nbfMs: number;
+}
+
+const HASH: Record<string, string> = {
+  RS256: 'sha256',
+  RS384: 'sha384',
+  RS512: 'sha512',
+  PS256: 'sha256',
+  PS384: 'sha384',
+  PS512: 'sha512',
+};
+
+/** Token kinds other than an access token, by header `typ` or Keycloak-style `typ` claim. */
+const ACCESS_TYP = new Set(['jwt', 'at+jwt']);
+const NON_ACCESS_TYP_CLAIM = new Set(['id', 'refresh', 'logout']);
+/** Claims only an ID token carries (OIDC Core §2, §3.1.3.6). */
+const ID_TOKEN_CLAIMS = ['nonce', 'at_hash', 'c_hash', 's_hash'];
+
+/** Bound of the verified-token cache. */
+export const VERIFIED_TOKEN_CACHE_MAX = 10_000;
+
+function normTyp(typ: string): string {
+  const t = typ.toLowerCase();
+  return t.startsWith('application/') ? t.slice('application/'.length) : t;
+}
+
+const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+/**
+ * Verifies EZiD access tokens with exactly the rules of `EzidAuthGuard` (it is what the guard and
+ * `EzidJwtStrategy` call). Use it outside HTTP: WebSocket handshakes, queue consumers, scripts.
+ *
+ * Rules, in order (no I/O before the key lookup, so rejected tokens never cause a JWKS fetch):
+ * length cap and JWS compact-charset check before any decoding, canonical base64url, header
+ * (JSON object, no duplicate members, `alg` in the allow-list, no `crit`, `typ`), claims (`iss`,
+ * `aud`, `sub`, numeric finite `exp`/`iat`/`nbf` with the clock tolerance, maximum lifetime, not an
+ * ID token), then the key (`kid` from the JWKS or the static PEM; `jku`, `x5u`, `jwk` and `x5c`
+ * are never used) and the signature (`crypto.verify` with a cached `KeyObject`).
+ *
+ * @example
+ * ```ts
+ * const user = await verifier.verify(token); // throws EzidTokenError (401) or EzidKeysUnavailableError (503)
+ * ```
+ */
+@Injectable()
+export class EzidTokenVerifier {
+  private readonly logger = new Logger('EzidTokenVerifier');
+  private readonly cache = new Map<string, EzidVerifiedToken>();
+  private readonly algorithms: ReadonlySet<string>;
+  private readonly issuers: ReadonlySet<string>;
+  private readonly audiences?: ReadonlySet<string>;
+  private readonly toleranceMs: number;
+  private readonly tolerance: number;
+  private readonly maxLifetime: number;
+  private readonly maxBytes: number;
+  private readonly typ?: string;
+  private readonly clientId: string;
+
+  constructor(
+    @InjectEzidOptions() options: ResolvedEzidOptions,
+    @Inject(EZID_KEY_SOURCE) private readonly keys: EzidKeySource,
+  ) {
+    const t = options.token;
+    this.algorithms = new Set(t.algorithms);
+    this.issuers = new Set(t.issuer);
+    this.audiences = t.audience ? new Set(t.audience) : undefined;
+    this.tolerance = t.clockToleranceSec;
+    this.toleranceMs = t.clockToleranceSec * 1000;
+    this.maxLifetime = t.maxLifetimeSec;
+    this.maxBytes = t.maxTokenBytes;
+    this.typ = t.typ ? normTyp(t.typ) : undefined;
+    this.clientId = options.clientId;
+  }
+
+  /**
+   * Verifies a raw access token (no `Bearer ` prefix) and returns the user it names.
+   * Rejects with `EzidTokenError` (`code`: `token_malformed`, `token_expired`, `token_invalid`) or
+   * `EzidKeysUnavailableError` when the signing keys cannot be obtained. Rejections are logged at
+   * debug level, without the token.
+   */
+  async verify(token: string): Promise<EzidUser> {
+    try {
+      return (await this.verifyToken(token)).user;
+    } catch (err) {
+      logRejection(this.logger, err, 'EzidTokenVerifier.verify');
+      throw err;
+    }
+  }
+
+  /**
+   * The hot path behind `verify()`: returns synchronously when the key is cached (no I/O, no
+   * promise), a promise only when a JWKS fetch is needed. Does not log. Used by the guard.
+   */
+  verifyToken(token: string): EzidVerifiedToken | Promise<EzidVerifiedToken> {
+    if (typeof token !== 'string' || token.length === 0) throw new EzidTokenError('token_missing', 'empty');
+    if (token.length > this.maxBytes) throw new EzidTokenError('token_malformed', 'too_long');
+    const id = crypto.hash('sha256', token, 'base64');
+    const hit = this.cache.get(id);
+    if (hit !== undefined) {
+      const now = Date.now();
+      if (now < hit.expMs + this.toleranceMs && now + this.toleranceMs >= hit.nbfMs && this.keys.isCurrent(hit.key)) {
+        return hit;
+      }
+      this.cache.delete(id);
+    }
+    const jws = parseCompactJws(token, this.maxBytes);
+    const kid = jws.header.kid;
+    try {
+      this.checkHeader(jws.header);
+      this.checkClaims(jws.payload);
+      const key = this.keys.getKey(kid, jws.header.alg);
+      if (key instanceof Promise) return key.then((k) => this.finish(id, jws, k));
+      return this.finish(id, jws, key);
+    } catch (e) {
+      if (e instanceof EzidTokenError) e.kid = kid;
+      throw e;
+    }
+  }
+
+  private finish(id: string, jws: ParsedJws, key: EzidVerificationKey): EzidVerifiedToken {
+    if (!verifySignature(jws, key)) {
+      const err = new EzidTokenError('token_invalid', 'signature_invalid');
+      err.kid = jws.header.kid;
+      throw err;
+    }
+    const p = jws.payload;
+    const entry: EzidVerifiedToken = Object.freeze({
+      user: createEzidUser(p),
+      key,
+      expMs: (p.exp as number) * 1000,
+      nbfMs: typeof p.nbf === 'number' ? p.nbf * 1000 : 0,
+    });
+    if (this.cache.size >= VERIFIED_TOKEN_CACHE_MAX) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(id, entry);
+    return entry;
+  }
+
+  private checkHeader(h: JwsHeader): void {
+    // Exact, case-sensitive match: "none", "NONE", "HS256" and anything unlisted never reach a key.
+    if (!this.algorithms.has(h.alg)) throw new EzidTokenError('token_invalid', 'alg_not_allowed');
+    if (this.typ !== undefined) {
+      if (h.typ === undefined || normTyp(h.typ) !== this.typ) throw new EzidTokenError('token_invalid', 'typ_mismatch');
+    } else if (h.typ !== undefined && !ACCESS_TYP.has(normTyp(h.typ))) {
+      throw new EzidTokenError('token_invalid', 'typ_not_access_token');
+    }
+  }
+
+  /** Claim rules (see the class doc). Throws `EzidTokenError`. */
+  private checkClaims(p: Readonly<Record<string, unknown>>): void {
+    const now = Date.now() / 1000;
+    const exp = own(p, 'exp') ? p.exp : undefined;
+    const iat = own(p, 'iat') ? p.iat : undefined;
+    if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new EzidTokenError('token_invalid', 'exp_invalid');
+    if (typeof iat !== 'number' || !Number.isFinite(iat)) throw new EzidTokenError('token_invalid', 'iat_invalid');
+    if (own(p, 'nbf') && (typeof p.nbf !== 'number' || !Number.isFinite(p.nbf))) {
+      throw new EzidTokenError('token_invalid', 'nbf_invalid');
+    }
+    const iss = own(p, 'iss') ? p.iss : undefined;
+    if (typeof iss !== 'string' || !this.issuers.has(iss)) throw new EzidTokenError('token_invalid', 'iss_mismatch');
+    const aud = own(p, 'aud') ? p.aud : undefined;
+    if (this.audiences) {
+      if (!audienceMatches(aud, this.audiences)) throw new EzidTokenError('token_invalid', 'aud_mismatch');
+    } else if (aud !== undefined && audienceMatches(aud, new Set([this.clientId]))) {
+      // No audience configured (EZiD access tokens carry none): `aud = client_id` is an ID token.
+      throw new EzidTokenError('token_invalid', 'id_token_audience');
+    }
+    const sub = own(p, 'sub') ? p.sub : undefined;
+    if (typeof sub !== 'string' || sub.length === 0) throw new EzidTokenError('token_invalid', 'sub_invalid');
+    for (const c of ID_TOKEN_CLAIMS) if (own(p, c)) throw new EzidTokenError('token_invalid', 'id_token_claims');
+    if (own(p, 'typ') && (typeof p.typ !== 'string' || NON_ACCESS_TYP_CLAIM.has(p.typ.toLowerCase()))) {
+      throw new EzidTokenError('token_invalid', 'typ_claim_not_access');
+    }
+    if (iat > now + this.tolerance) throw new EzidTokenError('token_invalid', 'iat_future');
+    if (exp < iat || exp - iat > this.maxLifetime) throw new EzidTokenError('token_invalid', 'lifetime_too_long');
+    if (own(p, 'nbf') && (p.nbf as number) > now + this.tolerance) throw new EzidTokenError('token_invalid', 'nbf_future');
+    if (now >= exp + this.tolerance) throw new EzidTokenError('token_expired', 'expired');
+  }
+}
+
+function audienceMatches(aud: unknown, accepted: ReadonlySet<string>): boolean {
+  if (typeof aud === 'string') return accepted.has(aud);
+  if (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string')) {
+    return aud.some((a) => accepted.has(a as string));
+  }
+  return false;
+}
+
+const PSS = { padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: crypto.constants.RSA_PSS_SALTLEN_DIGEST };
+
+function verifySignature(jws: ParsedJws, vk: EzidVerificationKey): boolean {
+  const alg = jws.header.alg;
+  const hash = HASH[alg];
+  if (!hash) return false;
+  const bits = vk.key.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (jws.signature.length !== bits >> 3) return false;
+  const data = Buffer.from(jws.signingInput, 'latin1');
+  try {
+    return alg.charCodeAt(0) === 0x50 /* P */
+      ? crypto.verify(hash, data, { key: vk.key, ...PSS }, jws.signature)
+      : crypto.verify(hash, data, vk.key, jws.signature);
+  } catch {
+    return false;
+  }
+}
+
+/** Escapes a `kid` for a log line: printable ASCII only, bounded. */
+export function safeKid(kid: unknown): string | undefined {
+  if (typeof kid !== 'string') return undefined;
+  return JSON.stringify(kid.length > 64 ? `${kid.slice(0, 64)}…` : kid).replace(/[^\x20-\x7e]/g, '?');
+}
+
+/** Logs a rejection at debug level: reason code, route, escaped kid; never the token. */
+export function logRejection(logger: Logger, err: unknown, route: string): void {
+  if (err instanceof EzidTokenError) {
+    logger.debug({ event: 'token_rejected', code: err.code, reason: err.reason, route, kid: safeKid(err.kid) });
+  } else if (err instanceof EzidKeysUnavailableError) {
+    logger.debug({ event: 'token_rejected', code: 'idp_unavailable', reason: err.reason, route });
+  } else {
+    const name = (err as { name?: string })?.name ?? 'unknown';
+    logger.warn({ event: 'token_rejected', code: 'token_invalid', reason: `internal_${name}`, route });
+  }
+}

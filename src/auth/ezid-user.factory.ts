@@ -1,0 +1,76 @@
+import type { EzidRole, EzidTenant, EzidUser } from '../interfaces/ezid-user.interface';
+
+type Claims = Readonly<Record<string, unknown>>;
+
+const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+function str(o: Record<string, unknown>, k: string): string | undefined {
+  if (!own(o, k)) return undefined;
+  const v = o[k];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const k of Object.getOwnPropertyNames(value)) deepFreeze((value as Record<string, unknown>)[k]);
+  }
+  return value;
+}
+
+function toRole(raw: unknown): EzidRole | undefined {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const r = raw as Record<string, unknown>;
+  const id = str(r, 'role_id');
+  const name = str(r, 'role_name');
+  if (!id || name === undefined) return undefined;
+  const p = own(r, 'permissions') ? r.permissions : null;
+  // EZiD sends `null` for "no permissions"; anything that is not a list of strings grants nothing.
+  const permissions = Array.isArray(p) ? p.filter((x): x is string => typeof x === 'string') : [];
+  return Object.freeze({ id, name, permissions: Object.freeze(permissions) });
+}
+
+function toTenant(raw: unknown): EzidTenant | undefined {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const t = raw as Record<string, unknown>;
+  const id = str(t, 'tenant_id');
+  if (!id) return undefined;
+  const roles = own(t, 'roles') && Array.isArray(t.roles) ? t.roles.map(toRole).filter((r) => r !== undefined) : [];
+  return Object.freeze({
+    id,
+    name: str(t, 'tenant_name') ?? '',
+    status: str(t, 'status') ?? '',
+    roles: Object.freeze(roles),
+  });
+}
+
+/**
+ * Maps EZiD's `tenants` claim (`[{ tenant_id, tenant_name, roles: [{ role_id, role_name,
+ * permissions }], status }]`) to `EzidTenant[]`. Entries without a string id are dropped,
+ * `permissions: null` (or any non-list) becomes `[]`, non-string permissions are dropped.
+ */
+export function tenantsFromClaim(value: unknown): readonly EzidTenant[] {
+  if (!Array.isArray(value)) return Object.freeze([]);
+  return Object.freeze(value.map(toTenant).filter((t) => t !== undefined));
+}
+
+/**
+ * Builds an `EzidUser` from verified claims, reading an explicit allow-list of claims
+ * (`sub`, `email`, `first_name`/`given_name`, `last_name`/`family_name`, `tenants`). Raw claims are
+ * never spread or merged into the user; they are kept, deep-frozen, under `claims` only.
+ * A `__proto__` member in the payload is an ordinary own property of `claims` and grants nothing.
+ */
+export function createEzidUser(claims: Claims): EzidUser {
+  const c = claims as Record<string, unknown>;
+  const sub = str(c, 'sub');
+  if (!sub) throw new TypeError('createEzidUser: the claims have no string "sub"');
+  const user: EzidUser = {
+    id: sub,
+    email: str(c, 'email'),
+    firstName: str(c, 'first_name') ?? str(c, 'given_name'),
+    lastName: str(c, 'last_name') ?? str(c, 'family_name'),
+    tenants: tenantsFromClaim(own(c, 'tenants') ? c.tenants : undefined),
+    claims: deepFreeze(claims),
+  };
+  return Object.freeze(user);
+}

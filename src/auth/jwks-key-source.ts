@@ -1,0 +1,297 @@
+import { Logger } from '@nestjs/common';
+import * as crypto from 'node:crypto';
+import { JwksClient } from 'jwks-rsa';
+import { EzidConfigurationError } from '../ezid.errors';
+import { EzidKeysUnavailableError, EzidTokenError } from './ezid-token.errors';
+
+/** A public key ready for `crypto.verify`, parsed once and reused for every request. */
+export interface EzidVerificationKey {
+  readonly key: crypto.KeyObject;
+  readonly kid?: string;
+  /** The JWK's `alg`, when it names one: the token's `alg` must then equal it (one key, one algorithm). */
+  readonly alg?: string;
+}
+
+/** Where the verifier gets its keys: a JWKS endpoint or a static PEM. */
+export interface EzidKeySource {
+  /**
+   * The key for a token header. Returns synchronously when the key is cached and fresh (no I/O on
+   * the steady-state path), a promise when a JWKS fetch is needed. Throws / rejects with
+   * `EzidTokenError` (unknown or ambiguous key: 401) or `EzidKeysUnavailableError` (503).
+   */
+  getKey(kid: string | undefined, alg: string): EzidVerificationKey | Promise<EzidVerificationKey>;
+  /** Whether a key returned earlier is still in the current, fresh key set (used by the verified-token cache). */
+  isCurrent(key: EzidVerificationKey): boolean;
+}
+
+/** Smallest RSA modulus accepted, in bits (RFC 7518 §3.3, RFC 8725 §3.5). */
+export const MIN_RSA_BITS = 2048;
+/** Largest JWKS document accepted, in bytes. */
+export const MAX_JWKS_BYTES = 256 * 1024;
+
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+/** A static PEM public key (`token.publicKey`), parsed once at boot. Any `kid` maps to it. */
+export class StaticKeySource implements EzidKeySource {
+  private readonly vk: EzidVerificationKey;
+
+  constructor(pem: string) {
+    let key: crypto.KeyObject;
+    try {
+      key = crypto.createPublicKey(pem);
+    } catch {
+      throw EzidConfigurationError.create([{ path: 'token.publicKey', problem: 'is not a valid PEM public key' }]);
+    }
+    if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) {
+      throw EzidConfigurationError.create([
+        { path: 'token.publicKey', problem: `must be an RSA public key of at least ${MIN_RSA_BITS} bits` },
+      ]);
+    }
+    this.vk = Object.freeze({ key });
+  }
+
+  getKey(): EzidVerificationKey {
+    return this.vk;
+  }
+
+  isCurrent(): boolean {
+    return true;
+  }
+}
+
+/** Options of `JwksKeySource`, in milliseconds. */
+export interface JwksKeySourceOptions {
+  jwksUri: string;
+  algorithms: readonly string[];
+  cacheMaxAgeMs: number;
+  cooldownMs: number;
+  timeoutMs: number;
+  staleIfErrorMs: number;
+}
+
+interface KeySet {
+  readonly fetchedAt: number;
+  readonly byKid: Map<string, EzidVerificationKey>;
+  readonly all: readonly EzidVerificationKey[];
+}
+
+/**
+ * A JWKS document fetcher for jwks-rsa's `fetcher` option: one total deadline for the whole
+ * exchange, body included (`AbortSignal.timeout`, so a server dribbling bytes cannot hold it),
+ * no redirects, only 200, a size cap, and a JSON object with a `keys` array.
+ */
+export async function fetchJwksDocument(uri: string, timeoutMs: number): Promise<{ keys: unknown[] }> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  const res = await fetch(uri, { signal, redirect: 'manual', headers: { accept: 'application/json' } });
+  if (res.status !== 200) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new Error(`JWKS endpoint answered HTTP ${res.status}`);
+  }
+  const declared = Number(res.headers.get('content-length'));
+  if (declared > MAX_JWKS_BYTES) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new Error('JWKS document too large');
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  if (res.body) {
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > MAX_JWKS_BYTES) {
+        await reader.cancel().catch(() => undefined);
+        throw new Error('JWKS document too large');
+      }
+      chunks.push(value);
+    }
+  }
+  const doc: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  if (!doc || typeof doc !== 'object' || !Array.isArray((doc as { keys?: unknown }).keys)) {
+    throw new Error('JWKS document has no "keys" array');
+  }
+  return doc as { keys: unknown[] };
+}
+
+/**
+ * Keys from a JWKS endpoint, fetched with jwks-rsa's `JwksClient` (custom `fetcher`, its own
+ * per-kid cache and rate limiter off) and cached here as a whole set of parsed `KeyObject`s:
+ *
+ * - one fetch in flight at a time: concurrent misses (any kids) wait for the same fetch;
+ * - an unknown `kid` triggers at most one fetch per `cooldownMs`; during the cooldown it is
+ *   rejected (401) straight away, so a flood of junk kids costs nothing, and a newly rotated kid is
+ *   picked up by the first fetch after it is published (at worst one cooldown later);
+ * - a set older than `cacheMaxAgeMs` is refetched (subject to the same cooldown); when that fails,
+ *   known keys keep working until `cacheMaxAgeMs + staleIfErrorMs` after the last good fetch;
+ * - no usable key and no fetch possible: `EzidKeysUnavailableError` (503), never 401.
+ */
+export class JwksKeySource implements EzidKeySource {
+  /** The jwks-rsa client (one per process: this source is a singleton provider). */
+  readonly client: JwksClient;
+  private set?: KeySet;
+  private lastAttemptAt = -Infinity;
+  private inflight?: Promise<boolean>;
+  private lastStaleLogAt = -Infinity;
+  private readonly logger = new Logger('EzidJwks');
+
+  constructor(private readonly options: JwksKeySourceOptions) {
+    this.client = new JwksClient({
+      jwksUri: options.jwksUri,
+      cache: false,
+      rateLimit: false,
+      timeout: options.timeoutMs,
+      fetcher: (uri: string) => fetchJwksDocument(uri, options.timeoutMs),
+    });
+  }
+
+  getKey(kid: string | undefined, alg: string): EzidVerificationKey | Promise<EzidVerificationKey> {
+    const now = Date.now();
+    const set = this.set;
+    if (set && now - set.fetchedAt < this.options.cacheMaxAgeMs) {
+      const vk = select(set, kid, alg);
+      if (vk) return vk;
+      if (this.inflight) return this.inflight.then((ok) => this.afterFetch(kid, alg, ok));
+      if (now - this.lastAttemptAt < this.options.cooldownMs) throw new EzidTokenError('token_invalid', 'kid_unknown');
+      return this.refresh().then((ok) => this.afterFetch(kid, alg, ok));
+    }
+    if (this.inflight) return this.inflight.then((ok) => this.afterFetch(kid, alg, ok));
+    if (now - this.lastAttemptAt >= this.options.cooldownMs) {
+      return this.refresh().then((ok) => this.afterFetch(kid, alg, ok));
+    }
+    return this.staleOrUnavailable(kid, alg, now, 'jwks_cooldown');
+  }
+
+  isCurrent(key: EzidVerificationKey): boolean {
+    const set = this.set;
+    if (!set || Date.now() - set.fetchedAt >= this.options.cacheMaxAgeMs) return false;
+    return key.kid !== undefined ? set.byKid.get(key.kid) === key : set.all.length === 1 && set.all[0] === key;
+  }
+
+  /** Starts a fetch now (used by tests and to warm the cache at boot). Resolves to whether it succeeded. */
+  refresh(): Promise<boolean> {
+    if (this.inflight) return this.inflight;
+    this.lastAttemptAt = Date.now();
+    const p = this.fetchSet().then(
+      (set) => {
+        this.set = set;
+        return true;
+      },
+      (err: unknown) => {
+        this.logger.warn(`JWKS fetch failed: ${describeError(err)}`);
+        return false;
+      },
+    );
+    this.inflight = p;
+    void p.finally(() => {
+      if (this.inflight === p) this.inflight = undefined;
+    });
+    return p;
+  }
+
+  private afterFetch(kid: string | undefined, alg: string, ok: boolean): EzidVerificationKey {
+    const now = Date.now();
+    const set = this.set;
+    if (ok && set) {
+      const vk = select(set, kid, alg);
+      if (vk) return vk;
+      throw new EzidTokenError('token_invalid', 'kid_unknown');
+    }
+    return this.staleOrUnavailable(kid, alg, now, 'jwks_fetch_failed');
+  }
+
+  private staleOrUnavailable(kid: string | undefined, alg: string, now: number, reason: string): EzidVerificationKey {
+    const set = this.set;
+    const retryAfterSec = Math.max(1, (this.options.cooldownMs - (now - this.lastAttemptAt)) / 1000);
+    if (set) {
+      const age = now - set.fetchedAt;
+      if (age < this.options.cacheMaxAgeMs + this.options.staleIfErrorMs) {
+        const vk = select(set, kid, alg);
+        if (vk) {
+          if (age >= this.options.cacheMaxAgeMs && now - this.lastStaleLogAt >= this.options.cooldownMs) {
+            this.lastStaleLogAt = now;
+            this.logger.warn(`Serving cached signing keys ${Math.round(age / 1000)} s old: the JWKS cannot be fetched`);
+          }
+          return vk;
+        }
+        // A fresh set that does not know this kid: an unknown key, not an outage.
+        if (age < this.options.cacheMaxAgeMs && reason === 'jwks_cooldown') {
+          throw new EzidTokenError('token_invalid', 'kid_unknown');
+        }
+      }
+    }
+    throw new EzidKeysUnavailableError(reason, retryAfterSec);
+  }
+
+  private async fetchSet(): Promise<KeySet> {
+    const keys = (await this.client.getKeys()) as unknown[];
+    const previous = new Map<string, EzidVerificationKey>();
+    for (const vk of this.set?.all ?? []) previous.set(materialId(vk), vk);
+    const parsed: EzidVerificationKey[] = [];
+    const kidCount = new Map<string, number>();
+    for (const jwk of keys) {
+      const vk = this.importJwk(jwk, previous);
+      if (!vk) continue;
+      parsed.push(vk);
+      if (vk.kid !== undefined) kidCount.set(vk.kid, (kidCount.get(vk.kid) ?? 0) + 1);
+    }
+    // Two keys under one kid are ambiguous: use neither.
+    const all = parsed.filter((vk) => vk.kid === undefined || kidCount.get(vk.kid) === 1);
+    if (all.length === 0) throw new Error('JWKS document has no usable signing key');
+    const byKid = new Map<string, EzidVerificationKey>();
+    for (const vk of all) if (vk.kid !== undefined) byKid.set(vk.kid, vk);
+    return { fetchedAt: Date.now(), byKid, all };
+  }
+
+  private importJwk(raw: unknown, previous: Map<string, EzidVerificationKey>): EzidVerificationKey | undefined {
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+    const jwk = raw as Record<string, unknown>;
+    if (jwk.kty !== 'RSA') return undefined;
+    if (jwk.use !== undefined && jwk.use !== 'sig') return undefined;
+    if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) return undefined;
+    if (PRIVATE_JWK_MEMBERS.some((m) => Object.prototype.hasOwnProperty.call(jwk, m))) return undefined;
+    if (typeof jwk.n !== 'string' || typeof jwk.e !== 'string') return undefined;
+    if (jwk.kid !== undefined && typeof jwk.kid !== 'string') return undefined;
+    if (jwk.alg !== undefined && (typeof jwk.alg !== 'string' || !this.options.algorithms.includes(jwk.alg))) {
+      return undefined;
+    }
+    const id = `${jwk.kid ?? ''}\u0000${jwk.alg ?? ''}\u0000${jwk.n}\u0000${jwk.e}`;
+    const known = previous.get(id);
+    if (known) return known;
+    let key: crypto.KeyObject;
+    try {
+      key = crypto.createPublicKey({ key: { kty: 'RSA', n: jwk.n, e: jwk.e }, format: 'jwk' });
+    } catch {
+      return undefined;
+    }
+    if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) return undefined;
+    const vk: EzidVerificationKey & { [MATERIAL]?: string } = {
+      key,
+      kid: jwk.kid as string | undefined,
+      alg: jwk.alg as string | undefined,
+    };
+    Object.defineProperty(vk, MATERIAL, { value: id });
+    return Object.freeze(vk);
+  }
+}
+
+const MATERIAL = Symbol('ezid.jwk.material');
+
+function materialId(vk: EzidVerificationKey): string {
+  return (vk as { [MATERIAL]?: string })[MATERIAL] ?? '';
+}
+
+function select(set: KeySet, kid: string | undefined, alg: string): EzidVerificationKey | undefined {
+  let vk: EzidVerificationKey | undefined;
+  if (kid !== undefined) vk = set.byKid.get(kid);
+  else if (set.all.length === 1) vk = set.all[0];
+  else throw new EzidTokenError('token_invalid', 'kid_absent_several_keys');
+  if (vk && vk.alg !== undefined && vk.alg !== alg) throw new EzidTokenError('token_invalid', 'alg_key_mismatch');
+  return vk;
+}
+
+function describeError(err: unknown): string {
+  const e = err as { name?: string; message?: string; cause?: { code?: string } };
+  const text = `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}${e?.cause?.code ? ` (${e.cause.code})` : ''}`;
+  return text.replace(/[\r\n\x1b]/g, ' ').slice(0, 200);
+}

@@ -1,0 +1,82 @@
+import type { ExecutionContext } from '@nestjs/common';
+import type { EzidUser } from '../interfaces/ezid-user.interface';
+
+/** Users attached by `EzidAuthGuard`, by carrier object (HTTP request, WS client or message, RPC context or message). */
+const USERS = new WeakMap<object, EzidUser>();
+
+const isObject = (v: unknown): v is object => !!v && (typeof v === 'object' || typeof v === 'function');
+
+/**
+ * The objects of an execution context a user is attached to, most specific first:
+ * - `http`: the request (Express `req` / Fastify `request`);
+ * - `graphql`: the request in the GraphQL context (`context.req`, `context.request` or `context.reply.request`);
+ * - `ws`: the message data (when it is an object), then the client socket;
+ * - `rpc`: the transport context (`TcpContext`, gRPC `Metadata`, ...), then the message data.
+ */
+export function ezidUserCarriers(context: ExecutionContext): object[] {
+  const type = context.getType<string>();
+  const out: object[] = [];
+  const push = (v: unknown): void => {
+    if (isObject(v)) out.push(v);
+  };
+  if (type === 'http') push(context.switchToHttp().getRequest());
+  else if (type === 'graphql') push(graphqlRequest(context));
+  else if (type === 'ws') {
+    push(context.switchToWs().getData());
+    push(context.switchToWs().getClient());
+  } else if (type === 'rpc') {
+    push(context.switchToRpc().getContext());
+    push(context.switchToRpc().getData());
+  }
+  return out;
+}
+
+/**
+ * The request object of a GraphQL execution context, read without importing `@nestjs/graphql`:
+ * the third resolver argument is the GraphQL context, which holds the HTTP request.
+ */
+export function graphqlRequest(context: ExecutionContext): Record<string, unknown> | undefined {
+  const gql = context.getArgs()[2] as
+    | { req?: unknown; request?: unknown; reply?: { request?: unknown } }
+    | undefined;
+  const req = gql?.req ?? gql?.request ?? gql?.reply?.request;
+  return isObject(req) ? (req as Record<string, unknown>) : undefined;
+}
+
+/**
+ * Attaches the verified user to the context (called by `EzidAuthGuard`). On HTTP and GraphQL the
+ * user is also set as `request.user`, the Passport convention.
+ */
+export function setEzidUser(context: ExecutionContext, user: EzidUser): void {
+  const type = context.getType<string>();
+  for (const carrier of ezidUserCarriers(context)) USERS.set(carrier, user);
+  if (type === 'http') (context.switchToHttp().getRequest<Record<string, unknown>>()).user = user;
+  else if (type === 'graphql') {
+    const req = graphqlRequest(context);
+    if (req) req.user = user;
+  }
+}
+
+/**
+ * The user `EzidAuthGuard` verified for this execution context (any context type), or `undefined`
+ * (public route, `@OptionalAuth()` without a token, or the guard did not run).
+ * For HTTP this equals `request.user` when the guard set it.
+ */
+export function getEzidUser(context: ExecutionContext): EzidUser | undefined {
+  for (const carrier of ezidUserCarriers(context)) {
+    const u = USERS.get(carrier);
+    if (u) return u;
+  }
+  return undefined;
+}
+
+/** Whether `EzidAuthGuard` already authenticated this carrier (used to skip a second run on one request). */
+export function hasEzidUser(carrier: object): boolean {
+  return USERS.has(carrier);
+}
+
+/** Hot-path variant of `setEzidUser` for an HTTP request object: `request.user = user`, plus the registry. */
+export function attachEzidUserToRequest(request: Record<string, unknown>, user: EzidUser): void {
+  USERS.set(request, user);
+  request.user = user;
+}
