@@ -1,9 +1,33 @@
 import type { DynamicModule, Provider } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { EZID_MODULE_OPTIONS } from '../ezid.module-definition';
+import type { ResolvedEzidOptions } from '../ezid-options.validation';
+import { EzidAuthorizer } from './ezid-authorizer';
+import { EzidProfileStore } from './ezid-profile.source';
+import { EzidRolesGuard } from './ezid-roles.guard';
+
+/** The global `EzidRolesGuard` when `globalGuard` is on; a pass-through otherwise (the class stays usable in `@UseGuards`). */
+const globalRolesGuard: Provider = {
+  provide: APP_GUARD,
+  useFactory: (options: ResolvedEzidOptions, guard: EzidRolesGuard) =>
+    options.globalGuard ? guard : { canActivate: () => true },
+  inject: [EZID_MODULE_OPTIONS, EzidRolesGuard],
+};
 
 /**
  * What the authz area adds to every EzidModule.forRoot()/forRootAsync() dynamic module.
- * Owned by the authz area; the module only concatenates these lists.
+ * Owned by the authz area; the module only concatenates these lists (auth before authz, so the
+ * global `EzidAuthGuard` runs before the global `EzidRolesGuard`).
  */
-export const authzProviders: Provider[] = [];
-export const authzExports: NonNullable<DynamicModule['exports']> = [];
+export const authzProviders: Provider[] = [
+  EzidProfileStore,
+  EzidAuthorizer,
+  EzidRolesGuard,
+  globalRolesGuard,
+];
+export const authzExports: NonNullable<DynamicModule['exports']> = [
+  EzidProfileStore,
+  EzidAuthorizer,
+  EzidRolesGuard,
+];
 export const authzControllers: NonNullable<DynamicModule['controllers']> = [];

@@ -1,0 +1,329 @@
+import { Reflector } from '@nestjs/core';
+import { FakeRequest, T1, T2, T3, contextFor, demoUser, role, tenant } from '../../test/authz/unit-helpers';
+import { EzidHttpException } from '../common/ezid-http.exception';
+import { Permissions } from '../decorators/permissions.decorator';
+import { Public } from '../decorators/public.decorator';
+import { Roles } from '../decorators/roles.decorator';
+import type { ResolvedEzidOptions } from '../ezid-options.validation';
+import type { EzidTenant, EzidUser } from '../interfaces/ezid-user.interface';
+import { EZID_TENANT } from './authz-context';
+import { EzidAuthorizer } from './ezid-authorizer';
+import { EzidProfileSource, EzidProfileStore } from './ezid-profile.source';
+import { EzidRolesGuard } from './ezid-roles.guard';
+
+@Roles('Admin')
+@Permissions('Team View')
+class AdminController {
+  inherit() {}
+  @Roles('Member') override() {}
+  @Roles('Member', { merge: true }) merged() {}
+  @Roles() empty() {}
+  @Permissions('Billing Manage') perms() {}
+  @Public() open() {}
+}
+
+class PlainController {
+  plain() {}
+  @Roles('Admin') admin() {}
+  @Roles('Admin', 'Member', { match: 'all' }) both() {}
+  @Roles('Member', { prohibited: ['Admin'] }) notAdmin() {}
+  @Permissions('Team View', 'Team Manage') allPerms() {}
+  @Permissions('Team Manage', 'Billing Manage', { match: 'any' }) anyPerm() {}
+  @Permissions('Team View', { prohibited: ['Billing Manage'] }) viewOnly() {}
+}
+
+function options(overrides: Partial<Record<'tenant' | 'profile', unknown>> = {}): ResolvedEzidOptions {
+  return {
+    globalGuard: true,
+    tenant: { param: 'tenantId', header: 'x-tenant-id', ...(overrides.tenant as object) },
+    profile: { source: 'token', cacheTtlSec: 60, cacheMaxEntries: 100, ...(overrides.profile as object) },
+  } as unknown as ResolvedEzidOptions;
+}
+
+function guardWith(opts = options(), source?: EzidProfileSource): EzidRolesGuard {
+  const store = new EzidProfileStore(opts, source);
+  return new EzidRolesGuard(new Reflector(), new EzidAuthorizer(store), opts);
+}
+
+type Method = keyof AdminController | keyof PlainController;
+
+function ctx(method: Method, request: FakeRequest, type = 'http', response?: Record<string, unknown>) {
+  const cls = method in AdminController.prototype ? AdminController : PlainController;
+  const handler = (cls.prototype as unknown as Record<string, (...a: unknown[]) => unknown>)[method];
+  return contextFor(type, request, handler, cls, response);
+}
+
+async function outcome(
+  guard: EzidRolesGuard,
+  method: Method,
+  request: FakeRequest,
+  type = 'http',
+): Promise<number | string> {
+  try {
+    return (await guard.canActivate(ctx(method, request, type))) ? 200 : 'false';
+  } catch (e) {
+    if (e instanceof EzidHttpException) {
+      const body = e.getResponse() as { code: string };
+      return `${e.getStatus()} ${body.code}`;
+    }
+    throw e;
+  }
+}
+
+const user = demoUser();
+const req = (extra: FakeRequest = {}): FakeRequest => ({ user, params: {}, headers: {}, ...extra });
+
+describe('EzidRolesGuard: metadata', () => {
+  const guard = guardWith();
+  const inT1 = () => req({ params: { tenantId: T1 } });
+  const inT2 = () => req({ params: { tenantId: T2 } });
+
+  it('class rules apply to handlers without their own', async () => {
+    expect(await outcome(guard, 'inherit', inT1())).toBe(200);
+    expect(await outcome(guard, 'inherit', inT2())).toBe('403 insufficient_role');
+  });
+
+  it('a handler rule replaces the class rule of the same kind', async () => {
+    expect(await outcome(guard, 'override', inT2())).toBe(200); // Member in T2; class Admin not required
+    expect(await outcome(guard, 'override', inT1())).toBe('403 insufficient_role'); // Admin only in T1
+  });
+
+  it('{ merge: true } enforces the class rule and the handler rule', async () => {
+    expect(await outcome(guard, 'merged', inT2())).toBe('403 insufficient_role'); // Member but not Admin
+    expect(await outcome(guard, 'merged', inT1())).toBe('403 insufficient_role'); // Admin but not Member
+    const both = demoUser([tenant(T1, [role('Admin', ['Team View']), role('Member')])]);
+    expect(await outcome(guard, 'merged', { user: both, params: { tenantId: T1 }, headers: {} })).toBe(200);
+  });
+
+  it('the class @Permissions() still applies under a handler @Roles() (rules are per kind)', async () => {
+    const noPerms = demoUser([tenant(T1, [role('Member', null)])]);
+    expect(await outcome(guard, 'override', { user: noPerms, params: { tenantId: T1 }, headers: {} })).toBe(
+      '403 insufficient_permission',
+    );
+  });
+
+  it('@Roles() with no names denies everyone', async () => {
+    expect(await outcome(guard, 'empty', inT1())).toBe('403 insufficient_role');
+  });
+
+  it('@Public() routes are not checked, even when they name a foreign tenant', async () => {
+    expect(await outcome(guard, 'open', req({ params: { tenantId: T3 } }))).toBe(200);
+  });
+
+  it('a route without metadata that names no tenant passes', async () => {
+    expect(await outcome(guard, 'plain', req())).toBe(200);
+  });
+
+  it('match modes any / all / prohibited for roles and permissions', async () => {
+    const t1 = () => req({ headers: { 'x-tenant-id': T1 } });
+    const t2 = () => req({ headers: { 'x-tenant-id': T2 } });
+    expect(await outcome(guard, 'both', t1())).toBe('403 insufficient_role');
+    expect(await outcome(guard, 'notAdmin', t1())).toBe('403 insufficient_role');
+    expect(await outcome(guard, 'notAdmin', t2())).toBe(200);
+    expect(await outcome(guard, 'allPerms', t1())).toBe(200);
+    expect(await outcome(guard, 'allPerms', t2())).toBe('403 insufficient_permission');
+    expect(await outcome(guard, 'anyPerm', t1())).toBe(200);
+    expect(await outcome(guard, 'anyPerm', t2())).toBe('403 insufficient_permission');
+    expect(await outcome(guard, 'viewOnly', t2())).toBe(200);
+    expect(await outcome(guard, 'viewOnly', t1())).toBe('403 insufficient_permission');
+  });
+});
+
+describe('EzidRolesGuard: tenant resolution', () => {
+  it('param, header, resolver; fallback only when nothing names a tenant', async () => {
+    const resolve = jest.fn((r: unknown) => (r as { body?: { tenant?: string } }).body?.tenant);
+    const guard = guardWith(options({ tenant: { resolve } }));
+    expect(await outcome(guard, 'admin', req({ params: { tenantId: T1 } }))).toBe(200);
+    expect(await outcome(guard, 'admin', req({ headers: { 'x-tenant-id': T1 } }))).toBe(200);
+    expect(await outcome(guard, 'admin', req({ body: { tenant: T1 } }))).toBe(200);
+    expect(await outcome(guard, 'admin', req({ body: { tenant: T2 } }))).toBe('403 insufficient_role');
+    expect(resolve).toHaveBeenCalledWith(expect.anything(), user);
+    // Two tenants, none named: tenant_required.
+    expect(await outcome(guard, 'admin', req())).toBe('403 tenant_required');
+    // One tenant, none named: that tenant.
+    const solo = demoUser([tenant(T1, [role('Admin')])]);
+    expect(await outcome(guard, 'admin', { user: solo, params: {}, headers: {} })).toBe(200);
+    // One tenant, but the request names another: no fallback.
+    expect(await outcome(guard, 'admin', { user: solo, params: {}, headers: { 'x-tenant-id': T2 } })).toBe(
+      '403 tenant_forbidden',
+    );
+  });
+
+  it('carriers that disagree are 403, even when both are the user’s tenants', async () => {
+    const resolve = (r: unknown) => (r as { body?: { tenant?: string } }).body?.tenant;
+    const guard = guardWith(options({ tenant: { resolve } }));
+    expect(
+      await outcome(guard, 'admin', req({ params: { tenantId: T1 }, headers: { 'x-tenant-id': T2 } })),
+    ).toBe('403 tenant_forbidden');
+    expect(
+      await outcome(guard, 'admin', req({ params: { tenantId: T2 }, headers: { 'x-tenant-id': T1 } })),
+    ).toBe('403 tenant_forbidden');
+    expect(await outcome(guard, 'admin', req({ headers: { 'x-tenant-id': T1 }, body: { tenant: T2 } }))).toBe(
+      '403 tenant_forbidden',
+    );
+    expect(
+      await outcome(guard, 'admin', req({ params: { tenantId: T1 }, headers: { 'x-tenant-id': T1 } })),
+    ).toBe(200);
+  });
+
+  it.each([
+    ['empty header', { headers: { 'x-tenant-id': '' } }],
+    ['too long', { headers: { 'x-tenant-id': 'a'.repeat(129) } }],
+    ['control characters', { params: { tenantId: 'a\u0000b' } }],
+    ['CRLF', { headers: { 'x-tenant-id': 'a\r\nb' } }],
+    ['repeated header', { headers: { 'x-tenant-id': `${T1}, ${T1}` } }],
+    ['array header', { headers: { 'x-tenant-id': [T1] } }],
+    ['__proto__', { params: { tenantId: '__proto__' } }],
+    ['constructor', { headers: { 'x-tenant-id': 'constructor' } }],
+    ['toString', { headers: { 'x-tenant-id': 'toString' } }],
+    ['hasOwnProperty', { params: { tenantId: 'hasOwnProperty' } }],
+    ['unknown', { params: { tenantId: T3 } }],
+  ])('%s is 403 tenant_forbidden, with or without @Roles()', async (_label, extra) => {
+    const guard = guardWith();
+    expect(await outcome(guard, 'admin', req(extra as FakeRequest))).toBe('403 tenant_forbidden');
+    expect(await outcome(guard, 'plain', req(extra as FakeRequest))).toBe('403 tenant_forbidden');
+  });
+
+  it('a prototype-polluted params object does not name a tenant (own properties only)', async () => {
+    const guard = guardWith();
+    const params = Object.create({ tenantId: T1 }) as Record<string, unknown>;
+    expect(await outcome(guard, 'admin', req({ params }))).toBe('403 tenant_required');
+  });
+
+  it('naming a tenant without @Roles() needs a verified membership', async () => {
+    const guard = guardWith();
+    expect(await outcome(guard, 'plain', req({ headers: { 'x-tenant-id': T2 } }))).toBe(200);
+    const pending = demoUser([tenant(T1, [role('Admin')], 'Pending'), tenant(T2, [])]);
+    expect(await outcome(guard, 'plain', { user: pending, headers: { 'x-tenant-id': T1 } })).toBe(
+      '403 tenant_forbidden',
+    );
+  });
+
+  it('custom param and header names', async () => {
+    const guard = guardWith(options({ tenant: { param: 'org', header: 'x-org' } }));
+    expect(await outcome(guard, 'admin', req({ params: { org: T1 } }))).toBe(200);
+    expect(await outcome(guard, 'admin', req({ headers: { 'x-org': T1 } }))).toBe(200);
+    expect(await outcome(guard, 'admin', req({ params: { tenantId: T1 } }))).toBe('403 tenant_required');
+  });
+
+  it('without a user: 401 where roles are needed, 403 where a tenant is named', async () => {
+    const guard = guardWith();
+    expect(await outcome(guard, 'admin', { params: {}, headers: {} })).toBe('401 token_missing');
+    expect(await outcome(guard, 'plain', { params: { tenantId: T1 }, headers: {} })).toBe(
+      '403 tenant_forbidden',
+    );
+    expect(await outcome(guard, 'plain', { params: {}, headers: {} })).toBe(200);
+  });
+});
+
+describe('EzidRolesGuard: responses and contexts', () => {
+  it('403 body and WWW-Authenticate insufficient_scope on the response', async () => {
+    const guard = guardWith();
+    const headers: Record<string, string> = {};
+    const res = { setHeader: (n: string, v: string) => (headers[n] = v) };
+    let error: unknown;
+    try {
+      await guard.canActivate(ctx('admin', req({ params: { tenantId: T2 } }), 'http', res));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(EzidHttpException);
+    expect((error as EzidHttpException).getResponse()).toEqual({
+      statusCode: 403,
+      error: 'Forbidden',
+      code: 'insufficient_role',
+      message: expect.any(String),
+    });
+    expect(headers['WWW-Authenticate']).toBe('Bearer error="insufficient_scope"');
+  });
+
+  it('@CurrentTenant source: the authorized tenant is set on the request', async () => {
+    const guard = guardWith();
+    const r = req({ params: { tenantId: T1 } });
+    await guard.canActivate(ctx('admin', r));
+    expect((r[EZID_TENANT] as EzidTenant).id).toBe(T1);
+  });
+
+  it('unknown context types are denied, not allowed', async () => {
+    const guard = guardWith();
+    expect(await outcome(guard, 'plain', req(), 'rpc')).toBe('false');
+    expect(await outcome(guard, 'admin', req({ params: { tenantId: T1 } }), 'kafka')).toBe('false');
+  });
+
+  it('GraphQL: the request comes from the context argument', async () => {
+    const guard = guardWith();
+    expect(await outcome(guard, 'admin', { user, headers: { 'x-tenant-id': T1 } }, 'graphql')).toBe(200);
+    expect(await outcome(guard, 'admin', { user, headers: { 'x-tenant-id': T2 } }, 'graphql')).toBe(
+      '403 insufficient_role',
+    );
+    expect(await outcome(guard, 'admin', undefined as unknown as FakeRequest, 'graphql')).toBe('false');
+  });
+
+  it('WebSocket: user on the client, tenant from the handshake headers; no stale tenant across messages', async () => {
+    const guard = guardWith();
+    const client: FakeRequest = { user, handshake: { headers: { 'x-tenant-id': T1 } } };
+    expect(await outcome(guard, 'admin', client, 'ws')).toBe(200);
+    expect((client[EZID_TENANT] as EzidTenant).id).toBe(T1);
+    (client.handshake as { headers: Record<string, string> }).headers = {};
+    expect(await outcome(guard, 'plain', client, 'ws')).toBe(200);
+    expect(client[EZID_TENANT]).toBeUndefined();
+    const bad: FakeRequest = { user, handshake: { headers: { 'x-tenant-id': T2 } } };
+    expect(await outcome(guard, 'admin', bad, 'ws')).toBe('403 insufficient_role');
+  });
+});
+
+describe('EzidRolesGuard: profile.source api', () => {
+  const apiOptions = options({ profile: { source: 'api' } });
+
+  it('reads tenants from the source (not the token) and caches them per user', async () => {
+    const source = { getUserTenants: jest.fn(async () => [tenant(T2, [role('Admin')])]) };
+    const guard = guardWith(apiOptions, source);
+    // The token says Admin in T1; the API says Admin in T2 only.
+    expect(await outcome(guard, 'admin', req({ params: { tenantId: T1 } }))).toBe('403 tenant_forbidden');
+    expect(await outcome(guard, 'admin', req({ params: { tenantId: T2 } }))).toBe(200);
+    expect(source.getUserTenants).toHaveBeenCalledTimes(1);
+    expect(source.getUserTenants).toHaveBeenCalledWith('user_demo');
+  });
+
+  it('the steady state is synchronous (no promise once cached)', async () => {
+    const source = { getUserTenants: async () => [tenant(T1, [role('Admin')])] };
+    const guard = guardWith(apiOptions, source);
+    await guard.canActivate(ctx('admin', req({ params: { tenantId: T1 } })));
+    expect(guard.canActivate(ctx('admin', req({ params: { tenantId: T1 } })))).toBe(true);
+  });
+
+  it('a failed fetch is 503 idp_unavailable with Retry-After, never 401/403', async () => {
+    const source = {
+      getUserTenants: async (): Promise<EzidTenant[]> => {
+        throw new Error('connect ECONNREFUSED 127.0.0.1:1');
+      },
+    };
+    const guard = guardWith(apiOptions, source);
+    const headers: Record<string, string> = {};
+    const res = { setHeader: (n: string, v: string) => (headers[n] = v) };
+    const error = await Promise.resolve()
+      .then(() => guard.canActivate(ctx('admin', req({ params: { tenantId: T1 } }), 'http', res)))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EzidHttpException);
+    expect((error as EzidHttpException).getStatus()).toBe(503);
+    expect(JSON.stringify((error as EzidHttpException).getResponse())).not.toContain('ECONNREFUSED');
+    expect(headers['Retry-After']).toBe('5');
+  });
+
+  it('routes that neither ask nor name a tenant make no profile call', async () => {
+    const source = { getUserTenants: jest.fn(async () => []) };
+    const guard = guardWith(apiOptions, source);
+    expect(await outcome(guard, 'plain', req())).toBe(200);
+    expect(source.getUserTenants).not.toHaveBeenCalled();
+  });
+
+  it('a user without an id gets no tenants (403), not a fetch', async () => {
+    const source = { getUserTenants: jest.fn(async () => []) };
+    const guard = guardWith(apiOptions, source);
+    const noId = { ...demoUser(), id: '' } as EzidUser;
+    expect(await outcome(guard, 'admin', { user: noId, params: { tenantId: T1 } })).toBe(
+      '403 tenant_forbidden',
+    );
+    expect(source.getUserTenants).not.toHaveBeenCalled();
+  });
+});
