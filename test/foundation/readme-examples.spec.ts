@@ -69,7 +69,9 @@ describe('README and docs examples', () => {
         );
       } catch (e) {
         const err = e as { stdout?: string; stderr?: string };
-        throw new Error(`README/docs examples do not compile:\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+        throw new Error(`README/docs examples do not compile:\n${err.stdout ?? ''}${err.stderr ?? ''}`, {
+          cause: e,
+        });
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,26 @@
+import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { Public } from 'nestjs-ezid';
+import type { EzidEmulator } from 'nestjs-ezid/testing';
+
+export const EMULATOR = Symbol('EMULATOR');
+
+/**
+ * Emulator mode only: what the embedded EZiD emulator "emailed" or "texted", so the page can show a
+ * dev inbox with the clickable magic link and the codes. Never mounted against a real EZiD.
+ */
+@Controller('dev')
+export class DevInboxController {
+  constructor(@Inject(EMULATOR) private readonly emulator: EzidEmulator) {}
+
+  @Public()
+  @Get('inbox')
+  inbox(@Query('to') to?: string) {
+    const messages = this.emulator.outbox
+      .all()
+      .filter((m) => !to || m.to === to)
+      .slice(-10)
+      .reverse()
+      .map((m) => ({ to: m.to, kind: m.kind, link: m.link, code: m.code, sentAt: m.sentAt }));
+    return { mode: 'emulator', messages };
+  }
+}
