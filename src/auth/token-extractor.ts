@@ -17,9 +17,9 @@ const BEARER = /^bearer +([^\s,]+)$/i;
  */
 export function parseAuthorizationHeader(value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new EzidTokenError('token_malformed', 'authorization_not_single');
+  if (typeof value !== 'string') throw new EzidTokenError('token_malformed', 'header_not_single');
   const m = BEARER.exec(value);
-  if (!m) throw new EzidTokenError('token_malformed', 'authorization_not_bearer');
+  if (!m) throw new EzidTokenError('token_malformed', 'header_not_bearer');
   return m[1];
 }
 
