@@ -15,3 +15,4 @@ export type {
   EmulatorOutbox,
 } from './emulator.types';
 export type { EmulatorKeyPair, EmulatorSigningAlgorithm } from './emulator-jwt';
+export { TestPasskeyAuthenticator } from './test-passkey-authenticator';
