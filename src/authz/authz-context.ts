@@ -1,60 +1,96 @@
 import type { ExecutionContext } from '@nestjs/common';
+import { ezidUserCarriers, getEzidUser, graphqlRequest } from '../common/ezid-user-context';
 import type { EzidTenant, EzidUser } from '../interfaces/ezid-user.interface';
 
-/** Where `EzidRolesGuard` puts the tenant it authorized (read by `@CurrentTenant()`). */
-export const EZID_TENANT = Symbol.for('nestjs-ezid:tenant');
+/** What `EzidRolesGuard` reads in one execution context. Internal. */
+export interface AuthzView {
+  /** What `tenant.resolve(request, user)` receives: the HTTP/GraphQL request, the WS client, the RPC message data. */
+  readonly request: Record<string, unknown>;
+  /** The route params (HTTP only). */
+  readonly params?: unknown;
+  /** Every header bag that may carry the tenant header (request headers; WS handshake and message headers; RPC headers). */
+  readonly headerBags: readonly unknown[];
+  readonly user: EzidUser | undefined;
+}
 
-/** An object the guard reads the user, params and headers from: an HTTP request or a WebSocket client. */
-export type AuthzCarrier = Record<string | symbol, unknown>;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+function userOf(value: unknown): EzidUser | undefined {
+  return isObject(value) ? (value as unknown as EzidUser) : undefined;
+}
 
 /**
- * The object of an execution context that carries the user (`user`) and, for HTTP, `params` and
- * `headers`:
- * - `http`: the request (Express or Fastify);
- * - `graphql`: the context's `req` (Apollo/Express), `request` or `reply.request` (Mercurius), read
- *   from `getArgs()[2]` so `@nestjs/graphql` is never imported;
- * - `ws`: the client socket.
- * Any other context type gives `undefined`, which the guard denies.
+ * The request, params, headers and user of an execution context, for every context type the auth
+ * guard supports (`http` on Express and Fastify, `graphql`, `ws`, `rpc`). `undefined` for any other
+ * type, and for a GraphQL context without a request: the guard denies those.
  */
-export function getAuthzCarrier(context: ExecutionContext): AuthzCarrier | undefined {
+export function getAuthzView(context: ExecutionContext): AuthzView | undefined {
   const type = context.getType<string>();
-  let carrier: unknown;
   if (type === 'http') {
-    carrier = context.switchToHttp().getRequest();
-  } else if (type === 'graphql') {
-    const ctx = context.getArgs()[2] as Record<string, unknown> | undefined;
-    carrier = ctx?.req ?? ctx?.request ?? (ctx?.reply as Record<string, unknown> | undefined)?.request;
-  } else if (type === 'ws') {
-    carrier = context.switchToWs().getClient();
+    const req = context.switchToHttp().getRequest<Record<string, unknown>>();
+    if (!isObject(req)) return undefined;
+    return { request: req, params: req.params, headerBags: [req.headers], user: userOf(req.user) };
   }
-  return typeof carrier === 'object' && carrier !== null ? (carrier as AuthzCarrier) : undefined;
-}
-
-/** The user the authentication guard attached, if it looks like one. */
-export function getCarrierUser(carrier: AuthzCarrier | undefined): EzidUser | undefined {
-  const user = carrier?.user;
-  return typeof user === 'object' && user !== null ? (user as EzidUser) : undefined;
-}
-
-/** The headers of a carrier: the request's, or a WebSocket client's handshake / upgrade request headers. */
-export function getCarrierHeaders(carrier: AuthzCarrier): Record<string, unknown> | undefined {
-  const direct = carrier.headers;
-  if (typeof direct === 'object' && direct !== null) return direct as Record<string, unknown>;
-  for (const key of ['handshake', 'request', 'upgradeReq']) {
-    const inner = carrier[key] as Record<string, unknown> | undefined;
-    if (
-      typeof inner === 'object' &&
-      inner !== null &&
-      typeof inner.headers === 'object' &&
-      inner.headers !== null
-    ) {
-      return inner.headers as Record<string, unknown>;
-    }
+  if (type === 'graphql') {
+    const req = graphqlRequest(context);
+    if (!req) return undefined;
+    return { request: req, headerBags: [req.headers], user: userOf(req.user) ?? getEzidUser(context) };
+  }
+  if (type === 'ws') {
+    const client = context.switchToWs().getClient<unknown>();
+    const data = context.switchToWs().getData<unknown>();
+    if (!isObject(client)) return undefined;
+    const handshake = client.handshake as Record<string, unknown> | undefined;
+    const upgrade = client.request as Record<string, unknown> | undefined;
+    return {
+      request: client,
+      headerBags: [handshake?.headers, upgrade?.headers, isObject(data) ? data.headers : undefined],
+      user: getEzidUser(context),
+    };
+  }
+  if (type === 'rpc') {
+    const rpc = context.switchToRpc().getContext<unknown>();
+    const data = context.switchToRpc().getData<unknown>();
+    const headers =
+      isObject(rpc) && typeof rpc.getHeaders === 'function' ? (rpc.getHeaders as () => unknown)() : undefined;
+    const request = isObject(data) ? data : isObject(rpc) ? rpc : undefined;
+    if (!request) return undefined;
+    return {
+      request,
+      headerBags: [headers, isObject(data) ? data.headers : undefined],
+      user: getEzidUser(context),
+    };
   }
   return undefined;
 }
 
-/** The tenant `EzidRolesGuard` authorized for this context, if any. */
-export function getCurrentTenant(context: ExecutionContext): EzidTenant | undefined {
-  return getAuthzCarrier(context)?.[EZID_TENANT] as EzidTenant | undefined;
+/** Tenants authorized by `EzidRolesGuard`, by carrier object (like the auth guard's user registry). */
+const TENANTS = new WeakMap<object, EzidTenant | null>();
+
+/** Records (or clears, with `undefined`) the tenant authorized for this context. Internal. */
+export function setEzidTenant(context: ExecutionContext, tenant: EzidTenant | undefined): void {
+  if (context.getType<string>() === 'http') {
+    // Hot path: one carrier.
+    const req = context.switchToHttp().getRequest<object>();
+    if (isObject(req)) TENANTS.set(req, tenant ?? null);
+    return;
+  }
+  for (const carrier of ezidUserCarriers(context)) TENANTS.set(carrier, tenant ?? null);
+}
+
+/**
+ * The tenant `EzidRolesGuard` authorized for this execution context (any context type), or
+ * `undefined` when it resolved none. This is what `@CurrentTenant()` returns.
+ * On WebSocket the tenant is recorded on the message data when it is an object (then on the client),
+ * so concurrent messages of one socket do not see each other's tenant.
+ */
+export function getEzidTenant(context: ExecutionContext): EzidTenant | undefined {
+  if (context.getType<string>() === 'http') {
+    const req = context.switchToHttp().getRequest<object>();
+    return (isObject(req) && TENANTS.get(req)) || undefined;
+  }
+  for (const carrier of ezidUserCarriers(context)) {
+    if (TENANTS.has(carrier)) return TENANTS.get(carrier) ?? undefined;
+  }
+  return undefined;
 }

@@ -6,7 +6,8 @@ import { Public } from '../decorators/public.decorator';
 import { Roles } from '../decorators/roles.decorator';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import type { EzidTenant, EzidUser } from '../interfaces/ezid-user.interface';
-import { EZID_TENANT } from './authz-context';
+import { setEzidUser } from '../common/ezid-user-context';
+import { getEzidTenant } from './authz-context';
 import { EzidAuthorizer } from './ezid-authorizer';
 import { EzidProfileSource, EzidProfileStore } from './ezid-profile.source';
 import { EzidRolesGuard } from './ezid-roles.guard';
@@ -239,15 +240,21 @@ describe('EzidRolesGuard: responses and contexts', () => {
 
   it('@CurrentTenant source: the authorized tenant is set on the request', async () => {
     const guard = guardWith();
-    const r = req({ params: { tenantId: T1 } });
-    await guard.canActivate(ctx('admin', r));
-    expect((r[EZID_TENANT] as EzidTenant).id).toBe(T1);
+    const c = ctx('admin', req({ params: { tenantId: T1 } }));
+    await guard.canActivate(c);
+    expect(getEzidTenant(c)?.id).toBe(T1);
+    const plain = ctx('plain', req());
+    await guard.canActivate(plain);
+    expect(getEzidTenant(plain)).toBeUndefined(); // two tenants, none named
+    const solo = ctx('plain', { user: demoUser([tenant(T1, [])]), headers: {} });
+    await guard.canActivate(solo);
+    expect(getEzidTenant(solo)?.id).toBe(T1); // the only tenant
   });
 
   it('unknown context types are denied, not allowed', async () => {
     const guard = guardWith();
-    expect(await outcome(guard, 'plain', req(), 'rpc')).toBe('false');
-    expect(await outcome(guard, 'admin', req({ params: { tenantId: T1 } }), 'kafka')).toBe('false');
+    expect(await outcome(guard, 'plain', req(), 'kafka')).toBe('false');
+    expect(await outcome(guard, 'admin', req({ params: { tenantId: T1 } }), 'unknown')).toBe('false');
   });
 
   it('GraphQL: the request comes from the context argument', async () => {
@@ -259,16 +266,65 @@ describe('EzidRolesGuard: responses and contexts', () => {
     expect(await outcome(guard, 'admin', undefined as unknown as FakeRequest, 'graphql')).toBe('false');
   });
 
-  it('WebSocket: user on the client, tenant from the handshake headers; no stale tenant across messages', async () => {
+  it('WebSocket: user from the auth registry, tenant from handshake or message headers; per-message tenant', async () => {
     const guard = guardWith();
-    const client: FakeRequest = { user, handshake: { headers: { 'x-tenant-id': T1 } } };
-    expect(await outcome(guard, 'admin', client, 'ws')).toBe(200);
-    expect((client[EZID_TENANT] as EzidTenant).id).toBe(T1);
-    (client.handshake as { headers: Record<string, string> }).headers = {};
-    expect(await outcome(guard, 'plain', client, 'ws')).toBe(200);
-    expect(client[EZID_TENANT]).toBeUndefined();
-    const bad: FakeRequest = { user, handshake: { headers: { 'x-tenant-id': T2 } } };
-    expect(await outcome(guard, 'admin', bad, 'ws')).toBe('403 insufficient_role');
+    const wsCtx = (method: keyof PlainController, client: FakeRequest, data: unknown) => {
+      const handler = PlainController.prototype[method] as (...a: unknown[]) => unknown;
+      const c = contextFor('ws', client, handler, PlainController, undefined, data);
+      setEzidUser(c, user);
+      return c;
+    };
+    const run = async (c: ReturnType<typeof wsCtx>) => {
+      try {
+        return (await guard.canActivate(c)) ? 200 : 'false';
+      } catch (e) {
+        return (e as { getError?: () => { code: string } }).getError?.().code ?? String(e);
+      }
+    };
+    const client: FakeRequest = { handshake: { headers: { 'x-tenant-id': T1 } } };
+    const m1 = wsCtx('admin', client, { n: 1 });
+    expect(await run(m1)).toBe(200);
+    expect(getEzidTenant(m1)?.id).toBe(T1);
+    const other: FakeRequest = { handshake: { headers: {} } };
+    expect(await run(wsCtx('admin', other, { headers: { 'x-tenant-id': T1 } }))).toBe(200);
+    expect(await run(wsCtx('admin', other, { headers: { 'x-tenant-id': T2 } }))).toBe('insufficient_role');
+    // handshake T1, message T2: carriers disagree
+    expect(await run(wsCtx('admin', client, { headers: { 'x-tenant-id': T2 } }))).toBe('tenant_forbidden');
+    const m2 = wsCtx('plain', other, { n: 2 });
+    expect(await run(m2)).toBe(200);
+    expect(getEzidTenant(m2)).toBeUndefined();
+  });
+
+  it('WebSocket denials are WsExceptions with the same body', async () => {
+    const guard = guardWith();
+    const client: FakeRequest = { handshake: { headers: { 'x-tenant-id': T2 } } };
+    const c = contextFor('ws', client, PlainController.prototype.admin, PlainController);
+    setEzidUser(c, user);
+    const err = await Promise.resolve()
+      .then(() => guard.canActivate(c))
+      .catch((e: unknown) => e);
+    expect((err as Error).constructor.name).toBe('WsException');
+    expect((err as { getError(): unknown }).getError()).toEqual({
+      statusCode: 403,
+      error: 'Forbidden',
+      code: 'insufficient_role',
+      message: expect.any(String),
+    });
+  });
+
+  it('RPC: user from the auth registry, tenant from the message headers or the resolver', async () => {
+    const guard = guardWith();
+    const data = { headers: { 'x-tenant-id': T1 } };
+    const c = contextFor('rpc', data, PlainController.prototype.admin, PlainController);
+    setEzidUser(c, user);
+    expect(await guard.canActivate(c)).toBe(true);
+    const bad = { headers: { 'x-tenant-id': T2 } };
+    const c2 = contextFor('rpc', bad, PlainController.prototype.admin, PlainController);
+    setEzidUser(c2, user);
+    const err = await Promise.resolve()
+      .then(() => guard.canActivate(c2))
+      .catch((e: unknown) => e);
+    expect((err as Error).constructor.name).toBe('RpcException');
   });
 });
 

@@ -1,5 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { ezidAuthFailure } from '../auth/ezid-auth.guard';
+import { EzidTokenError } from '../auth/ezid-token.errors';
 import { applyEzidHeaders } from '../common/http-context';
 import { EzidHttpException } from '../common/ezid-http.exception';
 import { Public } from '../decorators/public.decorator';
@@ -7,14 +9,8 @@ import { PERMISSIONS_METADATA } from '../decorators/permissions.decorator';
 import { ROLES_METADATA } from '../decorators/roles.decorator';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
-import type { EzidTenant, EzidUser } from '../interfaces/ezid-user.interface';
-import {
-  AuthzCarrier,
-  EZID_TENANT,
-  getAuthzCarrier,
-  getCarrierHeaders,
-  getCarrierUser,
-} from './authz-context';
+import type { EzidUser } from '../interfaces/ezid-user.interface';
+import { AuthzView, getAuthzView, setEzidTenant } from './authz-context';
 import type { CompiledRule } from './authz-rule';
 import {
   CompiledRequirement,
@@ -43,6 +39,16 @@ type NamedTenant =
 
 const NONE: NamedTenant = Object.freeze({ kind: 'none' });
 const BAD: NamedTenant = Object.freeze({ kind: 'bad' });
+
+/** `new WsException(body)` / `new RpcException(body)` when that package is installed (never a hard dependency). */
+function lazyException(pkg: string, name: string, body: object): Error | undefined {
+  try {
+    const Ctor = (require(pkg) as Record<string, new (b: object) => Error>)[name];
+    return Ctor ? new Ctor(body) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function rulesFor(
   handlerRule: CompiledRule | undefined,
@@ -84,13 +90,13 @@ export class EzidRolesGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const policy = this.getPolicy(context);
-    const carrier = this.getRequest(context);
-    if (carrier) carrier[EZID_TENANT] = undefined; // a WebSocket client is reused across messages
+    const view = this.getRequest(context);
+    if (view) setEzidTenant(context, undefined); // a WebSocket client is reused across messages
     if (policy.isPublic) return true;
-    if (!carrier) return false; // a context this guard does not understand: deny, never allow
+    if (!view) return false; // a context this guard does not understand: deny, never allow
 
-    const user = getCarrierUser(carrier);
-    const named = this.getNamedTenant(context, carrier, user);
+    const user = view.user;
+    const named = this.getNamedTenant(context, view);
     if (named.kind === 'bad') this.throwForbidden(context, 'tenant_forbidden');
     const requirement = policy.requirement ?? (named.kind === 'id' ? MEMBERSHIP_ONLY : undefined);
 
@@ -99,17 +105,14 @@ export class EzidRolesGuard implements CanActivate {
       // to @CurrentTenant() when that costs nothing (token profile).
       if (user && this.tokenSource) {
         const only = indexTenants(user.tenants).only;
-        if (only?.usable) carrier[EZID_TENANT] = only.tenant;
+        if (only?.usable) setEzidTenant(context, only.tenant);
       }
       return true;
     }
     if (!user) {
-      // Optional-auth route without a token that names a tenant or needs a role.
-      if (policy.requirement) {
-        throw new EzidHttpException(401, 'token_missing', 'This route needs an access token.', {
-          'WWW-Authenticate': 'Bearer realm="api"',
-        });
-      }
+      // An @OptionalAuth() route called without a token (or no auth guard ran).
+      if (policy.requirement)
+        this.throwError(context, ezidAuthFailure(new EzidTokenError('token_missing', 'authz')));
       this.throwForbidden(context, 'tenant_forbidden');
     }
 
@@ -122,36 +125,36 @@ export class EzidRolesGuard implements CanActivate {
     }
     if (decision instanceof Promise) {
       return decision.then(
-        (d) => this.apply(context, carrier, d),
+        (d) => this.apply(context, d),
         (e: unknown) => this.fail(context, e),
       );
     }
-    return this.apply(context, carrier, decision);
+    return this.apply(context, decision);
   }
 
-  /** The object carrying the user and the tenant carriers (see `getAuthzCarrier`). Override for other transports. */
-  protected getRequest(context: ExecutionContext): AuthzCarrier | undefined {
-    return getAuthzCarrier(context);
+  /** What the guard reads in this context (see `getAuthzView`). Override to support another transport. */
+  protected getRequest(context: ExecutionContext): AuthzView | undefined {
+    return getAuthzView(context);
   }
 
   /**
-   * Every value the request gives for its tenant, in order: the route param, the header, then
-   * `tenant.resolve(request, user)`. `undefined` entries are carriers that are absent.
+   * Every value the request gives for its tenant, in order: the route param, the tenant header
+   * (each header bag of the context), then `tenant.resolve(request, user)`. `undefined` entries are
+   * absent carriers; all present ones must be well-formed and equal.
    */
-  protected getTenantCandidates(
-    _context: ExecutionContext,
-    request: AuthzCarrier,
-    user: EzidUser | undefined,
-  ): unknown[] {
+  protected getTenantCandidates(_context: ExecutionContext, view: AuthzView): unknown[] {
     const out: unknown[] = [];
-    const params = request.params;
+    const params = view.params;
     if (typeof params === 'object' && params !== null && Object.hasOwn(params, this.paramName)) {
       out.push((params as Record<string, unknown>)[this.paramName]);
     }
-    const headers = getCarrierHeaders(request);
-    if (headers && Object.hasOwn(headers, this.headerName)) out.push(headers[this.headerName]);
-    if (this.resolve && user) {
-      const resolved = this.resolve(request, user);
+    for (const bag of view.headerBags) {
+      if (typeof bag === 'object' && bag !== null && Object.hasOwn(bag, this.headerName)) {
+        out.push((bag as Record<string, unknown>)[this.headerName]);
+      }
+    }
+    if (this.resolve && view.user) {
+      const resolved = this.resolve(view.request, view.user);
       if (resolved !== null) out.push(resolved);
     }
     return out;
@@ -159,20 +162,37 @@ export class EzidRolesGuard implements CanActivate {
 
   /** Throws the 403 of `code`, with `WWW-Authenticate: Bearer error="insufficient_scope"`. */
   protected throwForbidden(context: ExecutionContext, code: EzidAuthzDeniedCode): never {
-    const ex = new EzidHttpException(403, code, EZID_AUTHZ_DENIALS[code].message, {
-      'WWW-Authenticate': INSUFFICIENT_SCOPE_CHALLENGE,
-    });
-    applyEzidHeaders(context, ex.headers);
-    throw ex;
+    this.throwError(
+      context,
+      new EzidHttpException(403, code, EZID_AUTHZ_DENIALS[code].message, {
+        'WWW-Authenticate': INSUFFICIENT_SCOPE_CHALLENGE,
+      }),
+    );
   }
 
-  private getNamedTenant(
-    context: ExecutionContext,
-    request: AuthzCarrier,
-    user: EzidUser | undefined,
-  ): NamedTenant {
+  /**
+   * Throws `error` in the shape of the context: on HTTP with its headers applied to the response; on
+   * WebSocket / RPC as a `WsException` / `RpcException` carrying the same `{ statusCode, error, code, message }` body.
+   */
+  protected throwError(context: ExecutionContext, error: unknown): never {
+    if (error instanceof EzidHttpException) {
+      const type = context.getType<string>();
+      if (type === 'http') applyEzidHeaders(context, error.headers);
+      else if (type === 'ws' || type === 'rpc') {
+        const body = error.getResponse() as object;
+        const lazy =
+          type === 'ws'
+            ? lazyException('@nestjs/websockets', 'WsException', body)
+            : lazyException('@nestjs/microservices', 'RpcException', body);
+        if (lazy) throw lazy;
+      }
+    }
+    throw error;
+  }
+
+  private getNamedTenant(context: ExecutionContext, view: AuthzView): NamedTenant {
     let id: string | undefined;
-    for (const value of this.getTenantCandidates(context, request, user)) {
+    for (const value of this.getTenantCandidates(context, view)) {
       if (value === undefined) continue;
       // Malformed (empty, too long, control characters, a repeated header, an array): 403, no lookup.
       if (!isWellFormedTenantId(value)) return BAD;
@@ -183,15 +203,14 @@ export class EzidRolesGuard implements CanActivate {
     return id === undefined ? NONE : { kind: 'id', id };
   }
 
-  private apply(context: ExecutionContext, carrier: AuthzCarrier, decision: EzidAuthzDecision): true {
+  private apply(context: ExecutionContext, decision: EzidAuthzDecision): true {
     if (!decision.allowed) this.throwForbidden(context, decision.code);
-    carrier[EZID_TENANT] = decision.tenant as EzidTenant;
+    setEzidTenant(context, decision.tenant);
     return true;
   }
 
   private fail(context: ExecutionContext, error: unknown): never {
-    if (error instanceof EzidHttpException) applyEzidHeaders(context, error.headers);
-    throw error;
+    this.throwError(context, error);
   }
 
   private getPolicy(context: ExecutionContext): RoutePolicy {

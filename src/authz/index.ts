@@ -5,5 +5,5 @@ export type { EzidAuthzDecision, EzidAuthzDeniedCode } from './ezid-authorizer';
 export type { EzidAuthzRequirement, EzidMatchMode, EzidNameRequirement, EzidRuleOptions } from './authz-rule';
 export { EZID_PROFILE_SOURCE, EzidProfileCache } from './ezid-profile.source';
 export type { EzidProfileSource } from './ezid-profile.source';
-export { EZID_TENANT } from './authz-context';
+export { getEzidTenant } from './authz-context';
 export { isWellFormedTenantId, MAX_TENANT_ID_LENGTH } from './tenant-id';

@@ -1,5 +1,5 @@
 import { ExecutionContext, createParamDecorator } from '@nestjs/common';
-import { getCurrentTenant } from '../authz/authz-context';
+import { getEzidTenant } from '../authz/authz-context';
 
 /**
  * The `EzidTenant` that `EzidRolesGuard` authorized the request against: the tenant named by the
@@ -17,5 +17,5 @@ import { getCurrentTenant } from '../authz/authz-context';
  * ```
  */
 export const CurrentTenant = createParamDecorator((_data: unknown, context: ExecutionContext) =>
-  getCurrentTenant(context),
+  getEzidTenant(context),
 );

@@ -1,10 +1,10 @@
 import { ExecutionContext, createParamDecorator } from '@nestjs/common';
-import { getAuthzCarrier, getCarrierUser } from '../authz/authz-context';
+import { getAuthzView } from '../authz/authz-context';
 import type { EzidUser } from '../interfaces/ezid-user.interface';
 
 /**
  * The authenticated `EzidUser` (or one of its fields), as attached by `EzidAuthGuard`, on HTTP
- * (Express, Fastify), GraphQL and WebSocket handlers. `undefined` on `@Public()` / `@OptionalAuth()`
+ * (Express, Fastify: `request.user`), GraphQL, WebSocket and microservice handlers (`getEzidUser()`). `undefined` on `@Public()` / `@OptionalAuth()`
  * routes without a token.
  *
  * @example
@@ -17,7 +17,7 @@ import type { EzidUser } from '../interfaces/ezid-user.interface';
  */
 export const CurrentUser = createParamDecorator(
   (field: keyof EzidUser | undefined, context: ExecutionContext): unknown => {
-    const user = getCarrierUser(getAuthzCarrier(context));
+    const user = getAuthzView(context)?.user;
     if (!user || field === undefined) return user;
     return Object.hasOwn(user, field) ? user[field] : undefined;
   },

@@ -42,10 +42,11 @@ export function contextFor(
   handler: (...a: unknown[]) => unknown,
   cls: abstract new (...a: never[]) => unknown,
   response: Record<string, unknown> = { setHeader: () => undefined },
+  wsData: unknown = {},
 ): ExecutionContext {
   let args: unknown[];
   if (type === 'graphql') args = [{}, {}, { req: request }, {}];
-  else if (type === 'ws') args = [request, {}, 'event'];
+  else if (type === 'ws') args = [request, wsData, 'event'];
   else args = [request, response, () => undefined];
   const ctx = new ExecutionContextHost(args, cls as never, handler);
   ctx.setType(type);
