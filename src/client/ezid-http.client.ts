@@ -9,7 +9,6 @@ import {
   resolveEndpointTable,
 } from './ezid-endpoints';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const PACKAGE_VERSION: string = (require('../../package.json') as { version: string }).version;
 
 /** `User-Agent` of every EZiD call. */
@@ -239,10 +238,17 @@ export class EzidHttpClient {
   }
 }
 
+/**
+ * Provider text is untrusted: remove every value this request carried, then anything shaped like a
+ * credential it may echo from elsewhere (JWTs, long opaque tokens and UUIDs, 4-8 digit codes).
+ */
 function redact(text: string, secrets: string[]): string {
   let out = text;
   for (const s of secrets) out = out.split(s).join('[redacted]');
-  return out;
+  return out
+    .replace(/eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*)?/g, '[redacted]')
+    .replace(/[A-Za-z0-9_\-+/=.~]{20,}/g, '[redacted]')
+    .replace(/\b\d{4,8}\b/g, '[redacted]');
 }
 
 function causeCode(err: unknown): string | undefined {
