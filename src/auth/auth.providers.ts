@@ -51,5 +51,9 @@ export const authProviders: Provider[] = [
   EzidGlobalAuthGuard,
   { provide: APP_GUARD, useExisting: EzidGlobalAuthGuard },
 ];
-export const authExports: NonNullable<DynamicModule['exports']> = [EzidTokenVerifier, EzidAuthGuard, EzidJwtStrategy];
+export const authExports: NonNullable<DynamicModule['exports']> = [
+  EzidTokenVerifier,
+  EzidAuthGuard,
+  EzidJwtStrategy,
+];
 export const authControllers: NonNullable<DynamicModule['controllers']> = [];

@@ -2,7 +2,12 @@ import { CanActivate, ExecutionContext, HttpException, Injectable, Logger } from
 import { Reflector } from '@nestjs/core';
 import { EzidHttpException } from '../common/ezid-http.exception';
 import { applyEzidHeaders } from '../common/http-context';
-import { attachEzidUserToRequest, graphqlRequest, hasEzidUser, setEzidUser } from '../common/ezid-user-context';
+import {
+  attachEzidUserToRequest,
+  graphqlRequest,
+  hasEzidUser,
+  setEzidUser,
+} from '../common/ezid-user-context';
 import { OptionalAuth } from '../decorators/optional-auth.decorator';
 import { Public } from '../decorators/public.decorator';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
@@ -11,7 +16,12 @@ import type { EzidUser } from '../interfaces/ezid-user.interface';
 import { EZID_REALM } from './auth.constants';
 import { EzidKeysUnavailableError, EzidTokenError } from './ezid-token.errors';
 import { EzidTokenVerifier, type EzidVerifiedToken, logRejection } from './ezid-token-verifier';
-import { type EzidHttpRequestLike, extractHttpToken, extractRpcToken, extractWsToken } from './token-extractor';
+import {
+  type EzidHttpRequestLike,
+  extractHttpToken,
+  extractRpcToken,
+  extractWsToken,
+} from './token-extractor';
 
 interface RouteFlags {
   readonly isPublic: boolean;
@@ -21,11 +31,15 @@ interface RouteFlags {
 /** The `WWW-Authenticate` challenge and status of an authentication failure (RFC 6750 §3). */
 export function ezidAuthFailure(err: unknown): EzidHttpException {
   if (err instanceof EzidKeysUnavailableError) {
-    return new EzidHttpException(503, 'idp_unavailable', err.message, { 'Retry-After': String(err.retryAfterSec) });
+    return new EzidHttpException(503, 'idp_unavailable', err.message, {
+      'Retry-After': String(err.retryAfterSec),
+    });
   }
   const e = err instanceof EzidTokenError ? err : new EzidTokenError('token_invalid', 'internal');
   if (e.code === 'token_missing') {
-    return new EzidHttpException(401, 'token_missing', e.message, { 'WWW-Authenticate': `Bearer realm="${EZID_REALM}"` });
+    return new EzidHttpException(401, 'token_missing', e.message, {
+      'WWW-Authenticate': `Bearer realm="${EZID_REALM}"`,
+    });
   }
   if (e.code === 'invalid_request') {
     return new EzidHttpException(400, 'invalid_request', e.message, {
@@ -103,7 +117,11 @@ export class EzidAuthGuard implements CanActivate {
       } else if (type === 'rpc') {
         token = extractRpcToken(context.switchToRpc().getContext(), context.switchToRpc().getData());
       } else {
-        this.logger.debug({ event: 'token_rejected', reason: 'unknown_context', type: String(type).slice(0, 32) });
+        this.logger.debug({
+          event: 'token_rejected',
+          reason: 'unknown_context',
+          type: String(type).slice(0, 32),
+        });
         return false;
       }
     } catch (err) {
@@ -146,7 +164,11 @@ export class EzidAuthGuard implements CanActivate {
     return http;
   }
 
-  private accept(context: ExecutionContext, request: Record<string, unknown> | undefined, user: EzidUser): boolean {
+  private accept(
+    context: ExecutionContext,
+    request: Record<string, unknown> | undefined,
+    user: EzidUser,
+  ): boolean {
     if (request) attachEzidUserToRequest(request, user);
     else setEzidUser(context, user);
     return true;

@@ -31,7 +31,11 @@ export function ezidPassportJwtOptions(
         return null; // malformed or ambiguous: passport-jwt answers "no auth token" (401)
       }
     },
-    secretOrKeyProvider: (req: unknown, rawJwtToken: unknown, done: (err: unknown, key?: string | Buffer) => void) => {
+    secretOrKeyProvider: (
+      req: unknown,
+      rawJwtToken: unknown,
+      done: (err: unknown, key?: string | Buffer) => void,
+    ) => {
       Promise.resolve()
         .then(() => verifier.verifyToken(rawJwtToken as string))
         .then(

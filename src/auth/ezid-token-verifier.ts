@@ -116,7 +116,11 @@ export class EzidTokenVerifier {
     const hit = this.cache.get(id);
     if (hit !== undefined) {
       const now = Date.now();
-      if (now < hit.expMs + this.toleranceMs && now + this.toleranceMs >= hit.nbfMs && this.keys.isCurrent(hit.key)) {
+      if (
+        now < hit.expMs + this.toleranceMs &&
+        now + this.toleranceMs >= hit.nbfMs &&
+        this.keys.isCurrent(hit.key)
+      ) {
         return hit;
       }
       this.cache.delete(id);
@@ -148,7 +152,8 @@ export class EzidTokenVerifier {
       expMs: (p.exp as number) * 1000,
       nbfMs: typeof p.nbf === 'number' ? p.nbf * 1000 : 0,
     });
-    if (this.cache.size >= VERIFIED_TOKEN_CACHE_MAX) this.cache.delete(this.cache.keys().next().value as string);
+    if (this.cache.size >= VERIFIED_TOKEN_CACHE_MAX)
+      this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(id, entry);
     return entry;
   }
@@ -157,7 +162,8 @@ export class EzidTokenVerifier {
     // Exact, case-sensitive match: "none", "NONE", "HS256" and anything unlisted never reach a key.
     if (!this.algorithms.has(h.alg)) throw new EzidTokenError('token_invalid', 'alg_not_allowed');
     if (this.typ !== undefined) {
-      if (h.typ === undefined || normTyp(h.typ) !== this.typ) throw new EzidTokenError('token_invalid', 'typ_mismatch');
+      if (h.typ === undefined || normTyp(h.typ) !== this.typ)
+        throw new EzidTokenError('token_invalid', 'typ_mismatch');
     } else if (h.typ !== undefined && !ACCESS_TYP.has(normTyp(h.typ))) {
       throw new EzidTokenError('token_invalid', 'typ_not_access_token');
     }
@@ -168,13 +174,16 @@ export class EzidTokenVerifier {
     const now = Date.now() / 1000;
     const exp = own(p, 'exp') ? p.exp : undefined;
     const iat = own(p, 'iat') ? p.iat : undefined;
-    if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new EzidTokenError('token_invalid', 'exp_invalid');
-    if (typeof iat !== 'number' || !Number.isFinite(iat)) throw new EzidTokenError('token_invalid', 'iat_invalid');
+    if (typeof exp !== 'number' || !Number.isFinite(exp))
+      throw new EzidTokenError('token_invalid', 'exp_invalid');
+    if (typeof iat !== 'number' || !Number.isFinite(iat))
+      throw new EzidTokenError('token_invalid', 'iat_invalid');
     if (own(p, 'nbf') && (typeof p.nbf !== 'number' || !Number.isFinite(p.nbf))) {
       throw new EzidTokenError('token_invalid', 'nbf_invalid');
     }
     const iss = own(p, 'iss') ? p.iss : undefined;
-    if (typeof iss !== 'string' || !this.issuers.has(iss)) throw new EzidTokenError('token_invalid', 'iss_mismatch');
+    if (typeof iss !== 'string' || !this.issuers.has(iss))
+      throw new EzidTokenError('token_invalid', 'iss_mismatch');
     const aud = own(p, 'aud') ? p.aud : undefined;
     if (this.audiences) {
       if (!audienceMatches(aud, this.audiences)) throw new EzidTokenError('token_invalid', 'aud_mismatch');
@@ -184,13 +193,16 @@ export class EzidTokenVerifier {
     }
     const sub = own(p, 'sub') ? p.sub : undefined;
     if (typeof sub !== 'string' || sub.length === 0) throw new EzidTokenError('token_invalid', 'sub_invalid');
-    for (const c of ID_TOKEN_CLAIMS) if (own(p, c)) throw new EzidTokenError('token_invalid', 'id_token_claims');
+    for (const c of ID_TOKEN_CLAIMS)
+      if (own(p, c)) throw new EzidTokenError('token_invalid', 'id_token_claims');
     if (own(p, 'typ') && (typeof p.typ !== 'string' || NON_ACCESS_TYP_CLAIM.has(p.typ.toLowerCase()))) {
       throw new EzidTokenError('token_invalid', 'typ_claim_not_access');
     }
     if (iat > now + this.tolerance) throw new EzidTokenError('token_invalid', 'iat_future');
-    if (exp < iat || exp - iat > this.maxLifetime) throw new EzidTokenError('token_invalid', 'lifetime_too_long');
-    if (own(p, 'nbf') && (p.nbf as number) > now + this.tolerance) throw new EzidTokenError('token_invalid', 'nbf_future');
+    if (exp < iat || exp - iat > this.maxLifetime)
+      throw new EzidTokenError('token_invalid', 'lifetime_too_long');
+    if (own(p, 'nbf') && (p.nbf as number) > now + this.tolerance)
+      throw new EzidTokenError('token_invalid', 'nbf_future');
     if (now >= exp + this.tolerance) throw new EzidTokenError('token_expired', 'expired');
   }
 }
@@ -203,7 +215,10 @@ function audienceMatches(aud: unknown, accepted: ReadonlySet<string>): boolean {
   return false;
 }
 
-const PSS = { padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: crypto.constants.RSA_PSS_SALTLEN_DIGEST };
+const PSS = {
+  padding: crypto.constants.RSA_PKCS1_PSS_PADDING,
+  saltLength: crypto.constants.RSA_PSS_SALTLEN_DIGEST,
+};
 
 function verifySignature(jws: ParsedJws, vk: EzidVerificationKey): boolean {
   const alg = jws.header.alg;
@@ -230,7 +245,13 @@ export function safeKid(kid: unknown): string | undefined {
 /** Logs a rejection at debug level: reason code, route, escaped kid; never the token. */
 export function logRejection(logger: Logger, err: unknown, route: string): void {
   if (err instanceof EzidTokenError) {
-    logger.debug({ event: 'token_rejected', code: err.code, reason: err.reason, route, kid: safeKid(err.kid) });
+    logger.debug({
+      event: 'token_rejected',
+      code: err.code,
+      reason: err.reason,
+      route,
+      kid: safeKid(err.kid),
+    });
   } else if (err instanceof EzidKeysUnavailableError) {
     logger.debug({ event: 'token_rejected', code: 'idp_unavailable', reason: err.reason, route });
   } else {

@@ -1,7 +1,8 @@
 import { EzidError } from '../ezid.errors';
 
 /** The `code` of a rejected token, as it appears in the 401 (or 400) response body. */
-export type EzidTokenErrorCode = 'token_missing' | 'token_malformed' | 'token_expired' | 'token_invalid' | 'invalid_request';
+export type EzidTokenErrorCode =
+  'token_missing' | 'token_malformed' | 'token_expired' | 'token_invalid' | 'invalid_request';
 
 const MESSAGES: Record<EzidTokenErrorCode, string> = {
   token_missing: 'An access token is required',

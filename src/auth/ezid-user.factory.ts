@@ -35,7 +35,8 @@ function toTenant(raw: unknown): EzidTenant | undefined {
   const t = raw as Record<string, unknown>;
   const id = str(t, 'tenant_id');
   if (!id) return undefined;
-  const roles = own(t, 'roles') && Array.isArray(t.roles) ? t.roles.map(toRole).filter((r) => r !== undefined) : [];
+  const roles =
+    own(t, 'roles') && Array.isArray(t.roles) ? t.roles.map(toRole).filter((r) => r !== undefined) : [];
   return Object.freeze({
     id,
     name: str(t, 'tenant_name') ?? '',

@@ -40,7 +40,9 @@ export class StaticKeySource implements EzidKeySource {
     try {
       key = crypto.createPublicKey(pem);
     } catch {
-      throw EzidConfigurationError.create([{ path: 'token.publicKey', problem: 'is not a valid PEM public key' }]);
+      throw EzidConfigurationError.create([
+        { path: 'token.publicKey', problem: 'is not a valid PEM public key' },
+      ]);
     }
     if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) {
       throw EzidConfigurationError.create([
@@ -152,7 +154,8 @@ export class JwksKeySource implements EzidKeySource {
       const vk = select(set, kid, alg);
       if (vk) return vk;
       if (this.inflight) return this.inflight.then((ok) => this.afterFetch(kid, alg, ok));
-      if (now - this.lastAttemptAt < this.options.cooldownMs) throw new EzidTokenError('token_invalid', 'kid_unknown');
+      if (now - this.lastAttemptAt < this.options.cooldownMs)
+        throw new EzidTokenError('token_invalid', 'kid_unknown');
       return this.refresh().then((ok) => this.afterFetch(kid, alg, ok));
     }
     if (this.inflight) return this.inflight.then((ok) => this.afterFetch(kid, alg, ok));
@@ -165,7 +168,9 @@ export class JwksKeySource implements EzidKeySource {
   isCurrent(key: EzidVerificationKey): boolean {
     const set = this.set;
     if (!set || Date.now() - set.fetchedAt >= this.options.cacheMaxAgeMs) return false;
-    return key.kid !== undefined ? set.byKid.get(key.kid) === key : set.all.length === 1 && set.all[0] === key;
+    return key.kid !== undefined
+      ? set.byKid.get(key.kid) === key
+      : set.all.length === 1 && set.all[0] === key;
   }
 
   /** Starts a fetch now (used by tests and to warm the cache at boot). Resolves to whether it succeeded. */
@@ -200,7 +205,12 @@ export class JwksKeySource implements EzidKeySource {
     return this.staleOrUnavailable(kid, alg, now, 'jwks_fetch_failed');
   }
 
-  private staleOrUnavailable(kid: string | undefined, alg: string, now: number, reason: string): EzidVerificationKey {
+  private staleOrUnavailable(
+    kid: string | undefined,
+    alg: string,
+    now: number,
+    reason: string,
+  ): EzidVerificationKey {
     const set = this.set;
     const retryAfterSec = Math.max(1, (this.options.cooldownMs - (now - this.lastAttemptAt)) / 1000);
     if (set) {
@@ -210,7 +220,9 @@ export class JwksKeySource implements EzidKeySource {
         if (vk) {
           if (age >= this.options.cacheMaxAgeMs && now - this.lastStaleLogAt >= this.options.cooldownMs) {
             this.lastStaleLogAt = now;
-            this.logger.warn(`Serving cached signing keys ${Math.round(age / 1000)} s old: the JWKS cannot be fetched`);
+            this.logger.warn(
+              `Serving cached signing keys ${Math.round(age / 1000)} s old: the JWKS cannot be fetched`,
+            );
           }
           return vk;
         }
@@ -243,16 +255,23 @@ export class JwksKeySource implements EzidKeySource {
     return { fetchedAt: Date.now(), byKid, all };
   }
 
-  private importJwk(raw: unknown, previous: Map<string, EzidVerificationKey>): EzidVerificationKey | undefined {
+  private importJwk(
+    raw: unknown,
+    previous: Map<string, EzidVerificationKey>,
+  ): EzidVerificationKey | undefined {
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
     const jwk = raw as Record<string, unknown>;
     if (jwk.kty !== 'RSA') return undefined;
     if (jwk.use !== undefined && jwk.use !== 'sig') return undefined;
-    if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) return undefined;
+    if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify')))
+      return undefined;
     if (PRIVATE_JWK_MEMBERS.some((m) => Object.prototype.hasOwnProperty.call(jwk, m))) return undefined;
     if (typeof jwk.n !== 'string' || typeof jwk.e !== 'string') return undefined;
     if (jwk.kid !== undefined && typeof jwk.kid !== 'string') return undefined;
-    if (jwk.alg !== undefined && (typeof jwk.alg !== 'string' || !this.options.algorithms.includes(jwk.alg))) {
+    if (
+      jwk.alg !== undefined &&
+      (typeof jwk.alg !== 'string' || !this.options.algorithms.includes(jwk.alg))
+    ) {
       return undefined;
     }
     const id = `${jwk.kid ?? ''}\u0000${jwk.alg ?? ''}\u0000${jwk.n}\u0000${jwk.e}`;
@@ -286,12 +305,13 @@ function select(set: KeySet, kid: string | undefined, alg: string): EzidVerifica
   if (kid !== undefined) vk = set.byKid.get(kid);
   else if (set.all.length === 1) vk = set.all[0];
   else throw new EzidTokenError('token_invalid', 'kid_absent_several_keys');
-  if (vk && vk.alg !== undefined && vk.alg !== alg) throw new EzidTokenError('token_invalid', 'alg_key_mismatch');
+  if (vk && vk.alg !== undefined && vk.alg !== alg)
+    throw new EzidTokenError('token_invalid', 'alg_key_mismatch');
   return vk;
 }
 
 function describeError(err: unknown): string {
   const e = err as { name?: string; message?: string; cause?: { code?: string } };
   const text = `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}${e?.cause?.code ? ` (${e.cause.code})` : ''}`;
-  return text.replace(/[\r\n\x1b]/g, ' ').slice(0, 200);
+  return text.replace(/[^\x20-\x7e]/g, ' ').slice(0, 200);
 }

@@ -121,13 +121,16 @@ function parseHeader(seg: string): JwsHeader {
 }
 
 function readHeader(h: Record<string, unknown>): JwsHeader {
-  if (typeof h.alg !== 'string' || h.alg.length === 0) throw new EzidTokenError('token_malformed', 'alg_missing');
+  if (typeof h.alg !== 'string' || h.alg.length === 0)
+    throw new EzidTokenError('token_malformed', 'alg_missing');
   // RFC 7515 §4.1.11: an extension we do not understand must make the token invalid; we understand none.
-  if (Object.prototype.hasOwnProperty.call(h, 'crit')) throw new EzidTokenError('token_invalid', 'crit_present');
+  if (Object.prototype.hasOwnProperty.call(h, 'crit'))
+    throw new EzidTokenError('token_invalid', 'crit_present');
   if (h.kid !== undefined && (typeof h.kid !== 'string' || !KID.test(h.kid))) {
     throw new EzidTokenError('token_malformed', 'kid_malformed');
   }
-  if (h.typ !== undefined && typeof h.typ !== 'string') throw new EzidTokenError('token_malformed', 'typ_malformed');
+  if (h.typ !== undefined && typeof h.typ !== 'string')
+    throw new EzidTokenError('token_malformed', 'typ_malformed');
   return Object.freeze({ alg: h.alg, kid: h.kid as string | undefined, typ: h.typ as string | undefined });
 }
 
@@ -138,7 +141,8 @@ function readHeader(h: Record<string, unknown>): JwsHeader {
  * and payloads that are not JSON objects, headers with duplicate members, `crit`, and malformed `kid`.
  */
 export function parseCompactJws(token: unknown, maxBytes: number): ParsedJws {
-  if (typeof token !== 'string' || token.length === 0) throw new EzidTokenError('token_malformed', 'not_a_string');
+  if (typeof token !== 'string' || token.length === 0)
+    throw new EzidTokenError('token_malformed', 'not_a_string');
   if (token.length > maxBytes) throw new EzidTokenError('token_malformed', 'too_long');
   if (!COMPACT.test(token)) throw new EzidTokenError('token_malformed', 'not_compact_jws');
   const d1 = token.indexOf('.');

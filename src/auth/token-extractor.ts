@@ -72,7 +72,8 @@ export function extractHttpToken(req: EzidHttpRequestLike, cookieName?: string):
   if (fromHeader !== undefined && fromCookie !== undefined && fromHeader !== fromCookie) {
     throw new EzidTokenError('invalid_request', 'token_in_header_and_cookie');
   }
-  if (hasQueryToken(req.url) || hasBodyToken(req.body)) throw new EzidTokenError('invalid_request', 'token_in_two_places');
+  if (hasQueryToken(req.url) || hasBodyToken(req.body))
+    throw new EzidTokenError('invalid_request', 'token_in_two_places');
   return token;
 }
 
@@ -89,7 +90,8 @@ function bearerFromMeta(headers: unknown): string | undefined {
 }
 
 function single(a: string | undefined, b: string | undefined): string | undefined {
-  if (a !== undefined && b !== undefined && a !== b) throw new EzidTokenError('invalid_request', 'token_in_two_places');
+  if (a !== undefined && b !== undefined && a !== b)
+    throw new EzidTokenError('invalid_request', 'token_in_two_places');
   return a ?? b;
 }
 
@@ -107,7 +109,8 @@ export function extractWsToken(client: unknown, data: unknown): string | undefin
   let fromHandshake: string | undefined;
   const authToken = c.handshake?.auth?.token;
   if (authToken !== undefined) {
-    if (typeof authToken !== 'string' || authToken === '') throw new EzidTokenError('token_malformed', 'ws_auth_token');
+    if (typeof authToken !== 'string' || authToken === '')
+      throw new EzidTokenError('token_malformed', 'ws_auth_token');
     fromHandshake = authToken.startsWith('Bearer ') ? parseAuthorizationHeader(authToken) : authToken;
   }
   fromHandshake = single(fromHandshake, bearerFromMeta(c.handshake?.headers));

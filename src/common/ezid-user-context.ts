@@ -37,8 +37,7 @@ export function ezidUserCarriers(context: ExecutionContext): object[] {
  */
 export function graphqlRequest(context: ExecutionContext): Record<string, unknown> | undefined {
   const gql = context.getArgs()[2] as
-    | { req?: unknown; request?: unknown; reply?: { request?: unknown } }
-    | undefined;
+    { req?: unknown; request?: unknown; reply?: { request?: unknown } } | undefined;
   const req = gql?.req ?? gql?.request ?? gql?.reply?.request;
   return isObject(req) ? (req as Record<string, unknown>) : undefined;
 }
@@ -50,7 +49,7 @@ export function graphqlRequest(context: ExecutionContext): Record<string, unknow
 export function setEzidUser(context: ExecutionContext, user: EzidUser): void {
   const type = context.getType<string>();
   for (const carrier of ezidUserCarriers(context)) USERS.set(carrier, user);
-  if (type === 'http') (context.switchToHttp().getRequest<Record<string, unknown>>()).user = user;
+  if (type === 'http') context.switchToHttp().getRequest<Record<string, unknown>>().user = user;
   else if (type === 'graphql') {
     const req = graphqlRequest(context);
     if (req) req.user = user;

@@ -16,7 +16,13 @@ export class AuthTestController {
   @Get('protected')
   protected(@Req() req: Req) {
     const u = req.user!;
-    return { id: u.id, email: u.email, tenants: u.tenants, isAdmin: u.isAdmin ?? null, frozen: Object.isFrozen(u) };
+    return {
+      id: u.id,
+      email: u.email,
+      tenants: u.tenants,
+      isAdmin: u.isAdmin ?? null,
+      frozen: Object.isFrozen(u),
+    };
   }
 
   @Post('protected')

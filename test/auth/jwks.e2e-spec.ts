@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any */
 /**
  * Checklist C3–C12: JWKS behaviour against the emulator's real JWKS endpoint, counting its requests.
  */
@@ -13,7 +14,11 @@ describe.each(PLATFORMS)('JWKS behaviour (checklist C) on %s', (platform: Platfo
   let app: TestApp | undefined;
 
   beforeEach(async () => {
-    emu = await EzidEmulator.start({ clientId: 'cli_auth_test', clientSecret: 's', audience: 'api://ezid-test' });
+    emu = await EzidEmulator.start({
+      clientId: 'cli_auth_test',
+      clientSecret: 's',
+      audience: 'api://ezid-test',
+    });
   });
   afterEach(async () => {
     await app?.close();
@@ -22,8 +27,10 @@ describe.each(PLATFORMS)('JWKS behaviour (checklist C) on %s', (platform: Platfo
   });
   const start = async (jwks: EzidJwksOptions = {}, token: Record<string, unknown> = {}): Promise<TestApp> =>
     (app = await startApp(platform, emu, { ...token, jwks }));
-  const status = async (token: string): Promise<number> => (await app!.get('/protected', bearer(token))).status;
-  const junk = (): string => emu.mintAccessToken(undefined, { header: { kid: crypto.randomBytes(12).toString('hex') } });
+  const status = async (token: string): Promise<number> =>
+    (await app!.get('/protected', bearer(token))).status;
+  const junk = (): string =>
+    emu.mintAccessToken(undefined, { header: { kid: crypto.randomBytes(12).toString('hex') } });
 
   it('C4 a flood of unknown kids (sequential and concurrent) causes no fetch within the cooldown; legit traffic unaffected', async () => {
     await start({ cooldownSec: 30 });
@@ -73,7 +80,11 @@ describe.each(PLATFORMS)('JWKS behaviour (checklist C) on %s', (platform: Platfo
     const waves: Promise<number>[] = [];
     for (let w = 0; w < 4; w++) {
       waves.push(status(emu.mintAccessToken()));
-      waves.push(status(emu.mintAccessToken(undefined, { signWith: { kid: other.kid, privateKey: other.privateKey } })));
+      waves.push(
+        status(
+          emu.mintAccessToken(undefined, { signWith: { kid: other.kid, privateKey: other.privateKey } }),
+        ),
+      );
       await sleep(300);
     }
     expect((await Promise.all(waves)).every((s) => s === 200)).toBe(true);
@@ -125,22 +136,33 @@ describe.each(PLATFORMS)('JWKS behaviour (checklist C) on %s', (platform: Platfo
     ['a 302 redirect to the real JWKS (not followed)', { redirect: 'SELF', times: 1 }],
     ['a hang', { hang: true }],
     ['a dribble of 1 byte / 200 ms', { dribble: { intervalMs: 200, bytes: 1 } }],
-  ])('C10 cold cache, JWKS fault %s: 503 idp_unavailable + Retry-After within the deadline, never 401', async (_n, fault) => {
-    await start({ timeoutMs: 1000, cooldownSec: 30 });
-    emu.fault('jwks', ('redirect' in fault ? { ...fault, redirect: emu.jwksUri } : fault) as never);
-    const t0 = Date.now();
-    const res = await app!.get('/protected', bearer(emu.mintAccessToken()));
-    expect(Date.now() - t0).toBeLessThan(2500);
-    expect(res.status).toBe(503);
-    expect(await res.json()).toEqual({ statusCode: 503, error: 'Service Unavailable', code: 'idp_unavailable', message: expect.any(String) });
-    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    // a second request within the cooldown: 503 again, no new fetch
-    expect(await status(emu.mintAccessToken())).toBe(503);
-    expect(emu.requestCount('jwks')).toBe(1);
-  });
+  ])(
+    'C10 cold cache, JWKS fault %s: 503 idp_unavailable + Retry-After within the deadline, never 401',
+    async (_n, fault) => {
+      await start({ timeoutMs: 1000, cooldownSec: 30 });
+      emu.fault('jwks', ('redirect' in fault ? { ...fault, redirect: emu.jwksUri } : fault) as never);
+      const t0 = Date.now();
+      const res = await app!.get('/protected', bearer(emu.mintAccessToken()));
+      expect(Date.now() - t0).toBeLessThan(2500);
+      expect(res.status).toBe(503);
+      expect((await res.json()) as any).toEqual({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        code: 'idp_unavailable',
+        message: expect.any(String),
+      });
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      // a second request within the cooldown: 503 again, no new fetch
+      expect(await status(emu.mintAccessToken())).toBe(503);
+      expect(emu.requestCount('jwks')).toBe(1);
+    },
+  );
 
   it('C10 connection refused: 503', async () => {
-    app = await startApp(platform, emu, { jwksUri: 'http://127.0.0.1:1/jwks.json', jwks: { timeoutMs: 1000 } });
+    app = await startApp(platform, emu, {
+      jwksUri: 'http://127.0.0.1:1/jwks.json',
+      jwks: { timeoutMs: 1000 },
+    });
     const res = await app.get('/protected', bearer(emu.mintAccessToken()));
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBeTruthy();
@@ -178,7 +200,8 @@ describe.each(PLATFORMS)('JWKS behaviour (checklist C) on %s', (platform: Platfo
   it('C12 JWKS hygiene: enc keys, oct keys, private members, unsupported kty, duplicate kids are never used', async () => {
     const mk = () => crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
     const good = mk();
-    const pair = (p: crypto.KeyPairKeyObjectResult) => p.publicKey.export({ format: 'jwk' }) as { n: string; e: string };
+    const pair = (p: crypto.KeyPairKeyObjectResult) =>
+      p.publicKey.export({ format: 'jwk' }) as { n: string; e: string };
     const enc = mk();
     const priv = mk();
     const dup1 = mk();
@@ -196,13 +219,18 @@ describe.each(PLATFORMS)('JWKS behaviour (checklist C) on %s', (platform: Platfo
       ],
     });
     await start({ cooldownSec: 30 });
-    const as = (kid: string, key: crypto.KeyObject) => emu.mintAccessToken(undefined, { signWith: { kid, privateKey: key } });
+    const as = (kid: string, key: crypto.KeyObject) =>
+      emu.mintAccessToken(undefined, { signWith: { kid, privateKey: key } });
     expect(await status(as('good', good.privateKey))).toBe(200);
     expect(await status(as('enc', enc.privateKey))).toBe(401);
     expect(await status(as('priv', priv.privateKey))).toBe(401);
     expect(await status(as('dup', dup1.privateKey))).toBe(401);
     expect(await status(as('dup', dup2.privateKey))).toBe(401);
-    const hs = emu.mintAccessToken(undefined, { algorithm: 'HS256', hmacSecret: 'secret', header: { kid: 'oct' } });
+    const hs = emu.mintAccessToken(undefined, {
+      algorithm: 'HS256',
+      hmacSecret: 'secret',
+      header: { kid: 'oct' },
+    });
     expect(await status(hs)).toBe(401);
     expect(emu.requestCount('jwks')).toBe(1);
   });
