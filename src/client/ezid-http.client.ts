@@ -245,10 +245,15 @@ export class EzidHttpClient {
 function redact(text: string, secrets: string[]): string {
   let out = text;
   for (const s of secrets) out = out.split(s).join('[redacted]');
-  return out
-    .replace(/eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*)?/g, '[redacted]')
-    .replace(/[A-Za-z0-9_\-+/=.~]{20,}/g, '[redacted]')
-    .replace(/\b\d{4,8}\b/g, '[redacted]');
+  return (
+    out
+      .replace(/eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*)?/g, '[redacted]')
+      // Long runs that look random (a digit, or mixed case); keeps codes like `access_token_required`.
+      .replace(/[A-Za-z0-9_\-+/=.~]{20,}/g, (m) =>
+        /\d/.test(m) || (/[a-z]/.test(m) && /[A-Z]/.test(m)) ? '[redacted]' : m,
+      )
+      .replace(/\b\d{4,8}\b/g, '[redacted]')
+  );
 }
 
 function causeCode(err: unknown): string | undefined {
