@@ -3,7 +3,8 @@ import { APP_GUARD } from '@nestjs/core';
 import { EZID_MODULE_OPTIONS } from '../ezid.module-definition';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { EzidAuthorizer } from './ezid-authorizer';
-import { EzidProfileStore } from './ezid-profile.source';
+import { EzidApiProfileSource } from './ezid-api-profile.source';
+import { EZID_PROFILE_SOURCE, EzidProfileStore } from './ezid-profile.source';
 import { EzidRolesGuard } from './ezid-roles.guard';
 
 /** The global `EzidRolesGuard` when `globalGuard` is on; a pass-through otherwise (the class stays usable in `@UseGuards`). */
@@ -20,12 +21,14 @@ const globalRolesGuard: Provider = {
  * global `EzidAuthGuard` runs before the global `EzidRolesGuard`).
  */
 export const authzProviders: Provider[] = [
+  { provide: EZID_PROFILE_SOURCE, useClass: EzidApiProfileSource },
   EzidProfileStore,
   EzidAuthorizer,
   EzidRolesGuard,
   globalRolesGuard,
 ];
 export const authzExports: NonNullable<DynamicModule['exports']> = [
+  EZID_PROFILE_SOURCE,
   EzidProfileStore,
   EzidAuthorizer,
   EzidRolesGuard,

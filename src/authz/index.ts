@@ -7,3 +7,4 @@ export { EZID_PROFILE_SOURCE, EzidProfileCache } from './ezid-profile.source';
 export type { EzidProfileSource } from './ezid-profile.source';
 export { getEzidTenant } from './authz-context';
 export { isWellFormedTenantId, MAX_TENANT_ID_LENGTH } from './tenant-id';
+export { EzidApiProfileSource, tenantsFromOrganizations } from './ezid-api-profile.source';
