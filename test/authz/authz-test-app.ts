@@ -125,7 +125,7 @@ export const bearer = (t: string): Record<string, string> => ({ authorization: `
 export async function outcomeOf(res: Response): Promise<string | number> {
   const text = await res.text();
   if (res.status === 200) return 200;
-  let body: Record<string, unknown> = {};
+  let body: Record<string, unknown>;
   try {
     body = JSON.parse(text) as Record<string, unknown>;
   } catch {
