@@ -1,9 +1,38 @@
 import type { DynamicModule, Provider } from '@nestjs/common';
+import { ThrottlerStorageService } from '@nestjs/throttler';
+import { EZID_CALLBACK_THROTTLER_STORAGE } from './callback.constants';
+import { EzidCallbackExceptionFilter, EzidCallbackHeadersInterceptor } from './callback-http';
+import {
+  createEzidCallbackControllerClass,
+  ezidCallbackMountProvider,
+  withEzidCallback,
+} from './callback-mount';
+import { EzidCallbackThrottlerGuard } from './callback-throttler.guard';
+import { EzidCallbackService } from './ezid-callback.service';
+
+/** The default controller class (replaced per module instance by `withEzidCallback`). */
+const defaultController = createEzidCallbackControllerClass();
+const defaultMountProvider = ezidCallbackMountProvider(defaultController);
 
 /**
  * What the callback area adds to every EzidModule.forRoot()/forRootAsync() dynamic module.
  * Owned by the callback area; the module only concatenates these lists.
  */
-export const callbackProviders: Provider[] = [];
-export const callbackExports: NonNullable<DynamicModule['exports']> = [];
-export const callbackControllers: NonNullable<DynamicModule['controllers']> = [];
+export const callbackProviders: Provider[] = [
+  EzidCallbackService,
+  EzidCallbackThrottlerGuard,
+  EzidCallbackExceptionFilter,
+  EzidCallbackHeadersInterceptor,
+  { provide: EZID_CALLBACK_THROTTLER_STORAGE, useClass: ThrottlerStorageService },
+  defaultMountProvider,
+];
+export const callbackExports: NonNullable<DynamicModule['exports']> = [EzidCallbackService];
+export const callbackControllers: NonNullable<DynamicModule['controllers']> = [defaultController];
+
+/**
+ * Module hook: per-instance controller class and mount provider, and the callback option defaults
+ * (see `withEzidCallback`). `EzidModule` applies it to every dynamic module it builds.
+ */
+export function applyCallbackArea(module: DynamicModule): DynamicModule {
+  return withEzidCallback(module, { controller: defaultController, mountProvider: defaultMountProvider });
+}

@@ -1,0 +1,283 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { EzidKeysUnavailableError, EzidTokenError } from '../auth/ezid-token.errors';
+import { EzidTokenVerifier } from '../auth/ezid-token-verifier';
+import { EzidApiError, EzidUnavailableError } from '../client/ezid-api.error';
+import { EzidService } from '../client/ezid.service';
+import type { EzidTokenSet } from '../client/ezid.types';
+import { EzidHttpException } from '../common/ezid-http.exception';
+import type { ResolvedEzidOptions } from '../ezid-options.validation';
+import { InjectEzidOptions } from '../ezid.module-definition';
+import type { EzidUser } from '../interfaces/ezid-user.interface';
+import { EzidSingleFlight } from './single-flight';
+
+/** Which EZiD API issued a refresh token: `legacy` (`api.ezid.io` email link) or `api` (status, codes, SSO). */
+export type EzidRefreshFamily = 'legacy' | 'api';
+
+/** A verified sign-in: what the callback, verify and refresh routes hand back. */
+export interface EzidSession {
+  /** The EZiD access token, verified with `EzidTokenVerifier`. */
+  readonly accessToken: string;
+  /** The refresh token, tagged with the API that issued it (`legacy.` / `api.`): pass it back unchanged. */
+  readonly refreshToken?: string;
+  readonly tokenType: 'Bearer';
+  /** When the access token expires. */
+  readonly expiresAt: Date;
+  /** The user the access token names. */
+  readonly user: EzidUser;
+}
+
+/** What went wrong is decided per phase: a bad code (400), an ended session (401), bad input (400). */
+export type EzidCallbackPhase = 'exchange' | 'refresh' | 'start';
+
+const UNAVAILABLE_CODES = new Set(['redirect_not_followed', 'response_too_large', 'invalid_response']);
+
+/** Tags a raw refresh token with the API that issued it. */
+export function tagRefreshToken(family: EzidRefreshFamily, raw: string | undefined): string | undefined {
+  return raw ? `${family}.${raw}` : undefined;
+}
+
+/** Splits a tagged refresh token; `undefined` when it carries no known tag. */
+export function untagRefreshToken(tagged: string): { family: EzidRefreshFamily; raw: string } | undefined {
+  const dot = tagged.indexOf('.');
+  const family = tagged.slice(0, dot);
+  const raw = tagged.slice(dot + 1);
+  if (dot <= 0 || raw.length === 0 || (family !== 'legacy' && family !== 'api')) return undefined;
+  return { family, raw };
+}
+
+/**
+ * Maps any failure of an EZiD call or of token verification to a stable HTTP error:
+ * - EZiD unreachable, timing out, answering 5xx, a redirect, an oversized or non-JSON body, or
+ *   refusing our client credentials: 503 `idp_unavailable` with `Retry-After`;
+ * - EZiD refusing the code/state: 400 `invalid_code` (`exchange`), the refresh token: 401
+ *   `session_expired` (`refresh`), the input: 400 `invalid_request` (`start`);
+ * - a token EZiD returned that does not verify: 401 `token_invalid` (`session_expired` on refresh);
+ * - signing keys unavailable: 503.
+ * Never EZiD's body or reason, never a 500.
+ */
+export function toEzidHttpError(err: unknown, phase: EzidCallbackPhase, logger?: Logger): EzidHttpException {
+  if (err instanceof EzidHttpException) return err;
+  const unavailable = (reason: string, retry = 5): EzidHttpException => {
+    logger?.warn({ event: 'ezid_unavailable', phase, reason });
+    return new EzidHttpException(
+      503,
+      'idp_unavailable',
+      'The identity provider is unavailable; retry later',
+      {
+        'Retry-After': String(retry),
+      },
+    );
+  };
+  if (err instanceof EzidUnavailableError) return unavailable(`${err.endpoint}:${err.kind}`);
+  if (err instanceof EzidKeysUnavailableError) return unavailable(`keys:${err.reason}`, err.retryAfterSec);
+  if (err instanceof EzidApiError) {
+    const label = `${err.endpoint}:${err.status}:${err.code}`;
+    if (err.status >= 500 || err.status === 429 || UNAVAILABLE_CODES.has(err.code)) return unavailable(label);
+    if (/client/i.test(err.code) || /client/i.test(err.reason)) {
+      logger?.error({ event: 'ezid_client_rejected', phase, endpoint: err.endpoint, status: err.status });
+      return unavailable(label);
+    }
+    logger?.debug({
+      event: 'ezid_refused',
+      phase,
+      endpoint: err.endpoint,
+      status: err.status,
+      code: err.code,
+    });
+    if (phase === 'refresh') return sessionExpired();
+    if (phase === 'start') return new EzidHttpException(400, 'invalid_request', 'EZiD refused the request');
+    return new EzidHttpException(400, 'invalid_code', 'The code is invalid, expired or already used');
+  }
+  if (err instanceof EzidTokenError) {
+    logger?.warn({ event: 'ezid_token_rejected', phase, code: err.code, reason: err.reason });
+    if (phase === 'refresh') return sessionExpired();
+    return new EzidHttpException(
+      401,
+      'token_invalid',
+      'The identity provider returned a token that could not be verified',
+    );
+  }
+  logger?.error({
+    event: 'callback_internal_error',
+    phase,
+    name: (err as { name?: string })?.name ?? typeof err,
+  });
+  return unavailable('internal');
+}
+
+/** 401 `session_expired`. */
+export function sessionExpired(message = 'The session has ended; sign in again'): EzidHttpException {
+  return new EzidHttpException(401, 'session_expired', message);
+}
+
+/**
+ * The backend half of EZiD's login, without HTTP: starts logins, exchanges codes and states,
+ * refreshes (one upstream refresh per refresh token at a time), and verifies every token EZiD
+ * returns with `EzidTokenVerifier` before returning it. Used by `EzidCallbackController`; usable
+ * from custom controllers and resolvers.
+ */
+@Injectable()
+export class EzidCallbackService {
+  private readonly logger = new Logger('EzidCallback');
+  private readonly refreshes = new EzidSingleFlight<EzidSession>();
+
+  constructor(
+    @InjectEzidOptions() private readonly options: ResolvedEzidOptions,
+    private readonly ezid: EzidService,
+    private readonly verifier: EzidTokenVerifier,
+  ) {}
+
+  /** Whether the legacy `api.ezid.io` email link (needs `clientSecret`) is used for magic links. */
+  get usesLegacyEmailLink(): boolean {
+    return !!this.options.clientSecret;
+  }
+
+  /** Legacy email link: `code` → `POST /email-link/verify` (with the client secret). */
+  exchangeEmailLinkCode(code: string): Promise<EzidSession> {
+    return this.run('exchange', 'email_link', async () => {
+      const t = await this.ezid.legacy.emailLinkVerify(code);
+      return this.session('legacy', {
+        accessToken: t.accessToken,
+        refreshToken: t.refreshToken,
+        tokenType: 'Bearer',
+      });
+    });
+  }
+
+  /** Magic link: `state` → status. 401 `login_pending` until the link is clicked. */
+  exchangeMagicLinkState(state: string): Promise<EzidSession> {
+    return this.run('exchange', 'magic_link_status', async () => {
+      const r = await this.ezid.magicLink.status(state);
+      if (!r.authenticated || !r.tokens) throw this.loginPending();
+      return this.session('api', r.tokens);
+    });
+  }
+
+  /** SSO: `code` + `state` → access token by auth code. */
+  exchangeSsoCode(code: string, state: string): Promise<EzidSession> {
+    return this.run('exchange', 'sso', async () =>
+      this.session('api', await this.ezid.tokens.byAuthCode(code, state)),
+    );
+  }
+
+  /** Email code: `state` + `code` → tokens. */
+  verifyEmailCode(state: string, code: string): Promise<EzidSession> {
+    return this.run('exchange', 'email_code', async () => {
+      const r = await this.ezid.emailCode.verify(state, code);
+      if (!r.authenticated || !r.tokens)
+        throw new EzidHttpException(400, 'invalid_code', 'The code is invalid, expired or already used');
+      return this.session('api', r.tokens);
+    });
+  }
+
+  /** SMS code: `state` + `code` → tokens. */
+  verifySmsCode(state: string, code: string): Promise<EzidSession> {
+    return this.run('exchange', 'sms_code', async () => {
+      const r = await this.ezid.sms.verify(state, code);
+      if (!r.authenticated || !r.tokens)
+        throw new EzidHttpException(400, 'invalid_code', 'The code is invalid, expired or already used');
+      return this.session('api', r.tokens);
+    });
+  }
+
+  /**
+   * Sends a magic link. With `clientSecret`: the legacy email link whose `?code=` opens
+   * `landingUrl` (returns that code, to bind the login-flow cookie to it). Without: the magic-link
+   * flow whose `state` is polled (returns the state).
+   */
+  sendMagicLink(
+    email: string,
+    landingUrl: string,
+    callbackPath: string,
+  ): Promise<{ code?: string; state?: string }> {
+    return this.run('start', 'magic_link_send', async () => {
+      if (!this.usesLegacyEmailLink) return { state: (await this.ezid.magicLink.send(email)).state };
+      const { emailLink } = await this.ezid.legacy.emailLinkSend({
+        email,
+        baseUrlEmailLink: landingUrl,
+        callbackUrl: callbackPath,
+        pushEmail: true,
+      });
+      let code: string | undefined;
+      try {
+        code = new URL(emailLink).searchParams.get('code') ?? undefined;
+      } catch {
+        code = undefined;
+      }
+      return { code };
+    });
+  }
+
+  /** Emails a code; returns the flow's `state`. */
+  sendEmailCode(email: string): Promise<string> {
+    return this.run('start', 'email_code_send', async () => (await this.ezid.emailCode.send(email)).state);
+  }
+
+  /** Texts a code; returns the flow's `state`. */
+  sendSmsCode(phone: string): Promise<string> {
+    return this.run('start', 'sms_send', async () => (await this.ezid.sms.send(phone)).state);
+  }
+
+  /**
+   * Rotates a session. Concurrent calls with the same refresh token share one upstream refresh
+   * (and its result). A refresh token EZiD rejects (reused, revoked, expired) or that this module
+   * did not issue gives 401 `session_expired`.
+   */
+  refresh(taggedRefreshToken: string): Promise<EzidSession> {
+    const parsed = untagRefreshToken(taggedRefreshToken);
+    if (!parsed) return Promise.reject(sessionExpired());
+    return this.refreshes.run(taggedRefreshToken, () =>
+      this.run('refresh', 'refresh', async () => {
+        if (parsed.family === 'legacy') {
+          const t = await this.ezid.legacy.emailLinkRefresh(parsed.raw);
+          return this.session('legacy', {
+            accessToken: t.accessToken,
+            refreshToken: t.refreshToken,
+            tokenType: 'Bearer',
+          });
+        }
+        const r = await this.ezid.tokens.refresh(parsed.raw);
+        if (!r.tokens) throw sessionExpired();
+        return this.session('api', r.tokens);
+      }),
+    );
+  }
+
+  /** The 401 `login_pending` answer, with a `Retry-After` that keeps polling under the rate limit. */
+  loginPending(): EzidHttpException {
+    const rl = this.options.callback ? this.options.callback.rateLimit : { limit: 10, ttlSec: 60 };
+    const retry = Math.max(1, Math.ceil(rl.ttlSec / rl.limit));
+    return new EzidHttpException(401, 'login_pending', 'The sign-in has not been completed yet', {
+      'Retry-After': String(retry),
+    });
+  }
+
+  private async session(
+    family: EzidRefreshFamily,
+    t: Pick<EzidTokenSet, 'accessToken' | 'refreshToken' | 'expiresAt' | 'tokenType'>,
+  ): Promise<EzidSession> {
+    if (t.tokenType && t.tokenType.toLowerCase() !== 'bearer') {
+      throw new EzidTokenError('token_invalid', 'token_type_not_bearer');
+    }
+    const user = await this.verifier.verify(t.accessToken);
+    const exp = typeof user.claims.exp === 'number' ? new Date(user.claims.exp * 1000) : undefined;
+    return Object.freeze({
+      accessToken: t.accessToken,
+      refreshToken: tagRefreshToken(family, t.refreshToken),
+      tokenType: 'Bearer' as const,
+      expiresAt: exp ?? t.expiresAt ?? new Date(Date.now() + 600_000),
+      user,
+    });
+  }
+
+  private async run<T>(phase: EzidCallbackPhase, flow: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      const out = await fn();
+      if (phase !== 'start')
+        this.logger.log({ event: phase === 'refresh' ? 'session_refreshed' : 'signed_in', flow });
+      return out;
+    } catch (err) {
+      throw toEzidHttpError(err, phase, this.logger);
+    }
+  }
+}

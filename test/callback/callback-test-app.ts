@@ -1,0 +1,180 @@
+import type { INestApplication, LoggerService } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { createServer } from 'node:net';
+import type { EzidCallbackOptions, EzidModuleOptions } from '../../src';
+import { EzidModule } from '../../src';
+import type { EzidEmulator } from '../../src/testing';
+
+export type Platform = 'express' | 'fastify';
+export const PLATFORMS: Platform[] = ['express', 'fastify'];
+export const CLIENT_ID = 'cli_callback_test';
+/** Has characters that need encoding (checklist F9). */
+export const CLIENT_SECRET = 'cb secret: +%&=/?';
+
+/** A Nest logger that records every line, for secret scanning. */
+export class CaptureLogger implements LoggerService {
+  readonly lines: string[] = [];
+  private push(level: string, message: unknown, rest: unknown[]): void {
+    this.lines.push(`${level} ${JSON.stringify([message, ...rest])}`);
+  }
+  log(m: unknown, ...r: unknown[]): void {
+    this.push('log', m, r);
+  }
+  error(m: unknown, ...r: unknown[]): void {
+    this.push('error', m, r);
+  }
+  warn(m: unknown, ...r: unknown[]): void {
+    this.push('warn', m, r);
+  }
+  debug(m: unknown, ...r: unknown[]): void {
+    this.push('debug', m, r);
+  }
+  verbose(m: unknown, ...r: unknown[]): void {
+    this.push('verbose', m, r);
+  }
+}
+
+/** A free TCP port on 127.0.0.1 (so `publicUrl` can name the app's own origin). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A minimal cookie jar for fetch (the tests see every Set-Cookie attribute). */
+export class CookieJar {
+  readonly cookies = new Map<string, string>();
+  /** Every raw Set-Cookie header seen, newest last. */
+  readonly setCookies: string[] = [];
+
+  store(res: Response): string[] {
+    const list = res.headers.getSetCookie();
+    for (const sc of list) {
+      this.setCookies.push(sc);
+      const [pair, ...attrs] = sc.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim();
+      const value = decodeURIComponent(pair.slice(eq + 1).trim());
+      const maxAge = attrs.map((a) => a.trim().toLowerCase()).find((a) => a.startsWith('max-age='));
+      if (value === '' || maxAge === 'max-age=0') this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return list;
+  }
+
+  header(): string | undefined {
+    if (this.cookies.size === 0) return undefined;
+    return [...this.cookies].map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('; ');
+  }
+}
+
+export interface CallbackTestApp {
+  app: INestApplication;
+  url: string;
+  prefix: string;
+  logger: CaptureLogger;
+  /** fetch relative to the app; `jar` cookies are sent and stored; redirects are not followed. */
+  request(
+    method: string,
+    path: string,
+    opts?: { body?: unknown; jar?: CookieJar; headers?: Record<string, string>; rawBody?: string },
+  ): Promise<{ res: Response; status: number; json: Record<string, unknown> | undefined; text: string }>;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  platform: Platform;
+  emu: EzidEmulator;
+  callback?: Partial<EzidCallbackOptions> | false;
+  extra?: Partial<EzidModuleOptions>;
+  /** Set `publicUrl` to the app's own http://127.0.0.1:<port> origin (plain-http localhost: no Secure). */
+  ownPublicUrl?: boolean;
+  /** Omit `clientSecret` (magic links then use the status/state flow). */
+  noSecret?: boolean;
+  async?: boolean;
+}
+
+/** A real Nest app on 127.0.0.1 (Express or Fastify) with the callback controller, against `emu`. */
+export async function startCallbackApp(o: StartOptions): Promise<CallbackTestApp> {
+  const logger = new CaptureLogger();
+  const port = await freePort();
+  const callback =
+    o.callback === false
+      ? false
+      : {
+          rateLimit: { limit: 1000, ttlSec: 60 },
+          ...(o.ownPublicUrl ? { publicUrl: `http://127.0.0.1:${port}` } : {}),
+          ...o.callback,
+        };
+  const options: EzidModuleOptions = {
+    clientId: CLIENT_ID,
+    ...(o.noSecret ? {} : { clientSecret: CLIENT_SECRET }),
+    apiBaseUrl: o.emu.url,
+    token: { jwksUri: o.emu.jwksUri, issuer: o.emu.issuer, jwks: { cooldownSec: 1, timeoutMs: 2000 } },
+    callback,
+    ...o.extra,
+  };
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      o.async ? EzidModule.forRootAsync({ useFactory: async () => options }) : EzidModule.forRoot(options),
+    ],
+  }).compile();
+  const app =
+    o.platform === 'fastify'
+      ? moduleRef.createNestApplication(new FastifyAdapter(), { logger })
+      : moduleRef.createNestApplication({ logger });
+  app.useLogger(logger);
+  await app.listen(port, '127.0.0.1');
+  const url = `http://127.0.0.1:${port}`;
+  const prefix = callback === false ? '/auth/ezid' : (callback.path ?? '/auth/ezid');
+  return {
+    app,
+    url,
+    prefix,
+    logger,
+    async request(method, path, opts = {}) {
+      const headers: Record<string, string> = { ...opts.headers };
+      const cookie = opts.jar?.header();
+      if (cookie && headers.cookie === undefined) headers.cookie = cookie;
+      let payload: string | undefined = opts.rawBody;
+      if (opts.body !== undefined) {
+        headers['content-type'] = 'application/json';
+        payload = JSON.stringify(opts.body);
+      } else if (payload !== undefined && headers['content-type'] === undefined) {
+        headers['content-type'] = 'application/json';
+      }
+      const res = await fetch(
+        url + (path.startsWith('/auth') || path.startsWith('/x') ? path : prefix + path),
+        {
+          method,
+          headers,
+          body: payload,
+          redirect: 'manual',
+        },
+      );
+      opts.jar?.store(res);
+      const text = await res.text();
+      let json: Record<string, unknown> | undefined;
+      try {
+        json = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        json = undefined;
+      }
+      return { res, status: res.status, json, text };
+    },
+    close: () => app.close(),
+  };
+}
+
+/** The code or state query parameter of a link. */
+export function linkParam(link: string | undefined, name: string): string {
+  const v = link ? new URL(link).searchParams.get(name) : null;
+  if (!v) throw new Error(`no ${name} in link`);
+  return v;
+}
