@@ -1,7 +1,12 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { authControllers, authExports, authProviders } from './auth/auth.providers';
 import { authzControllers, authzExports, authzProviders } from './authz/authz.providers';
-import { callbackControllers, callbackExports, callbackProviders } from './callback/callback.providers';
+import {
+  applyCallbackArea,
+  callbackControllers,
+  callbackExports,
+  callbackProviders,
+} from './callback/callback.providers';
 import { clientControllers, clientExports, clientProviders } from './client/client.providers';
 import { resolveEzidOptions } from './ezid-options.validation';
 import {
@@ -35,7 +40,9 @@ export class EzidModule extends EzidConfigurableModuleClass {
   }
 
   private static withAreas(base: DynamicModule): DynamicModule {
-    return {
+    // Callback hook: a controller class per module instance (prefix and `callback: false` follow
+    // forRootAsync options) and the cookie-mode default of token.cookieName. See src/callback/callback-mount.ts.
+    return applyCallbackArea({
       ...base,
       controllers: [
         ...(base.controllers ?? []),
@@ -60,6 +67,6 @@ export class EzidModule extends EzidConfigurableModuleClass {
         ...authzExports,
         ...callbackExports,
       ],
-    };
+    });
   }
 }
