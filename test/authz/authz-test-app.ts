@@ -90,6 +90,7 @@ export async function startAuthzApp(
   controllers: Type<unknown>[],
   extra: Partial<EzidModuleOptions> = {},
   customize: (b: TestingModuleBuilder) => TestingModuleBuilder = (b) => b,
+  more: { providers?: Type<unknown>[]; setup?: (app: INestApplication) => void } = {},
 ): Promise<AuthzApp> {
   const builder = Test.createTestingModule({
     imports: [
@@ -103,12 +104,14 @@ export async function startAuthzApp(
       }),
     ],
     controllers,
+    providers: more.providers ?? [],
   });
   const moduleRef = await customize(builder).compile();
   const app =
     platform === 'fastify'
       ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
       : moduleRef.createNestApplication({ logger: false });
+  more.setup?.(app);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
   return {
