@@ -1,6 +1,6 @@
 // How EzidRolesGuard is wired: handler/class merge rule on real routes, globalGuard off with
 // @UseGuards, EzidAuthorizer giving the guard's answer, and WebSocket gateways.
-import { Controller, Get, Injectable, Param, UseGuards } from '@nestjs/common';
+import { Controller, Get, Param, UseGuards } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import WebSocket from 'ws';
@@ -12,7 +12,6 @@ import {
   EzidRolesGuard,
   EzidTenant,
   EzidUser,
-  Permissions,
   Public,
   Roles,
 } from '../../src';
