@@ -32,3 +32,10 @@ export const EZID_CALLBACK_THROTTLER_STORAGE = Symbol.for('nestjs-ezid:callback-
 
 /** Longest accepted code, state or refresh token in a request, in characters. */
 export const EZID_MAX_CREDENTIAL_LENGTH = 4096;
+
+/**
+ * How long a completed refresh is shared with requests that present the same (now superseded)
+ * refresh token, in ms: tabs that raced the refresh by a few milliseconds get the same new session
+ * instead of a reuse failure. After it, the old refresh token is reuse and ends the session.
+ */
+export const EZID_REFRESH_RACE_WINDOW_MS = 2000;

@@ -8,6 +8,7 @@ import { EzidHttpException } from '../common/ezid-http.exception';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import type { EzidUser } from '../interfaces/ezid-user.interface';
+import { EZID_REFRESH_RACE_WINDOW_MS } from './callback.constants';
 import { EzidSingleFlight } from './single-flight';
 
 /** Which EZiD API issued a refresh token: `legacy` (`api.ezid.io` email link) or `api` (status, codes, SSO). */
@@ -119,7 +120,7 @@ export function sessionExpired(message = 'The session has ended; sign in again')
 @Injectable()
 export class EzidCallbackService {
   private readonly logger = new Logger('EzidCallback');
-  private readonly refreshes = new EzidSingleFlight<EzidSession>();
+  private readonly refreshes = new EzidSingleFlight<EzidSession>(EZID_REFRESH_RACE_WINDOW_MS);
 
   constructor(
     @InjectEzidOptions() private readonly options: ResolvedEzidOptions,

@@ -47,6 +47,7 @@ export function sanitizeRedirect(value: unknown, policy: EzidRedirectPolicy): st
   const fallback = policy.fallback ?? policy.allowList[0] ?? '/';
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_REDIRECT_LENGTH) return fallback;
   // Nothing a browser could reinterpret: no control characters, whitespace, backslashes or escapes.
+  // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
   if (/[\u0000-\u0020\u007f-\u009f\\%\u2028\u2029]/.test(value)) return fallback;
   const isPath = value.startsWith('/') && !value.startsWith('//');
   const isAbsolute = ABSOLUTE_HTTP.test(value);
