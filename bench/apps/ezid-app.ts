@@ -1,0 +1,50 @@
+// The app under test: nestjs-ezid with its defaults (global EzidAuthGuard + EzidRolesGuard), the
+// same four routes as the canonical recipe (canonical-app.ts) and identical response bodies.
+import { Controller, Get, Module, type DynamicModule } from '@nestjs/common';
+import { EzidModule, Permissions, Public, Roles } from '../../src';
+import type { BenchIdp } from './bench-env';
+
+@Controller()
+export class EzidBenchController {
+  @Public()
+  @Get('public')
+  public() {
+    return { ok: true };
+  }
+
+  @Get('guarded')
+  guarded() {
+    return { ok: true };
+  }
+
+  @Roles('Admin')
+  @Get('orgs/:tenantId/admin')
+  admin() {
+    return { ok: true };
+  }
+
+  @Permissions('Billing Manage')
+  @Get('orgs/:tenantId/billing')
+  billing() {
+    return { ok: true };
+  }
+}
+
+@Module({})
+export class EzidBenchModule {
+  static create(idp: BenchIdp): DynamicModule {
+    return {
+      module: EzidBenchModule,
+      imports: [
+        EzidModule.forRoot({
+          clientId: idp.clientId,
+          clientSecret: idp.clientSecret,
+          apiBaseUrl: idp.apiBaseUrl,
+          callback: false,
+          token: { jwksUri: idp.jwksUri, issuer: idp.issuer },
+        }),
+      ],
+      controllers: [EzidBenchController],
+    };
+  }
+}

@@ -1,0 +1,101 @@
+'use strict';
+// Memory scenario, in its own process (forked by bench/run.js with --expose-gc): N distinct valid
+// tokens through the module's EzidTokenVerifier and EzidAuthorizer (the guards' own services, wired
+// by EzidModule.forRoot in a Nest application context), minted on worker threads while they are
+// verified, never stored. Reports RSS / heap along the way and the verified-token cache size.
+const { mintStream } = require('./lib/mint');
+
+const MB = 1024 * 1024;
+
+function sample(verifier, done) {
+  const m = process.memoryUsage();
+  return { tokens: done, rssMB: m.rss / MB, heapUsedMB: m.heapUsed / MB, cacheEntries: verifier.cache.size };
+}
+
+async function main({ outDir, idp, template, count, warmToken }) {
+  require('reflect-metadata');
+  const { NestFactory } = require('@nestjs/core');
+  const lib = require(`${outDir}/src/index.js`);
+  const { VERIFIED_TOKEN_CACHE_MAX } = require(`${outDir}/src/auth/ezid-token-verifier.js`);
+  const { Module } = require('@nestjs/common');
+  class MemoryBenchModule {}
+  Module({
+    imports: [
+      lib.EzidModule.forRoot({
+        clientId: idp.clientId,
+        clientSecret: idp.clientSecret,
+        apiBaseUrl: idp.apiBaseUrl,
+        callback: false,
+        token: { jwksUri: idp.jwksUri, issuer: idp.issuer },
+      }),
+    ],
+  })(MemoryBenchModule);
+  const app = await NestFactory.createApplicationContext(MemoryBenchModule, { logger: ['error', 'warn'] });
+  const verifier = app.get(lib.EzidTokenVerifier);
+  const authorizer = app.get(lib.EzidAuthorizer);
+  const requirement = { roles: ['Admin'] };
+  const tenantId = template.payload.tenants[0].tenant_id;
+
+  await verifier.verifyToken(warmToken); // keys warm
+  globalThis.gc();
+  globalThis.gc();
+  const baseline = sample(verifier, 0);
+  const samples = [baseline];
+  let done = 0;
+  let rejected = 0;
+  let denied = 0;
+  let full;
+  const every = Math.max(10_000, Math.floor(count / 20));
+  const t0 = Date.now();
+  await mintStream(template, count, async (tokens) => {
+    for (const t of tokens) {
+      let v;
+      try {
+        v = verifier.verifyToken(t);
+        if (v instanceof Promise) v = await v;
+      } catch {
+        rejected++;
+        continue;
+      }
+      if (!(await authorizer.can(v.user, tenantId, requirement))) denied++;
+      done++;
+      if (full === undefined && done === VERIFIED_TOKEN_CACHE_MAX) {
+        globalThis.gc();
+        full = sample(verifier, done);
+      }
+      if (done % every === 0) samples.push(sample(verifier, done));
+    }
+  });
+  const elapsedSec = (Date.now() - t0) / 1000;
+  const end = sample(verifier, done);
+  globalThis.gc();
+  globalThis.gc();
+  const afterGc = sample(verifier, done);
+  await app.close();
+  const perEntryBytes = full
+    ? ((full.heapUsedMB - baseline.heapUsedMB) * MB) / VERIFIED_TOKEN_CACHE_MAX
+    : null;
+  return {
+    count,
+    verified: done,
+    rejected,
+    denied,
+    elapsedSec,
+    cacheMax: VERIFIED_TOKEN_CACHE_MAX,
+    baseline,
+    cacheFull: full,
+    end,
+    afterGc,
+    perEntryBytes,
+    peakRssMB: Math.max(...samples.map((s) => s.rssMB), end.rssMB),
+    samples,
+  };
+}
+
+process.once('message', (msg) => {
+  main(msg).then(
+    (result) => process.send({ result }, () => process.exit(0)),
+    (err) => process.send({ error: String((err && err.stack) || err) }, () => process.exit(1)),
+  );
+});
+process.send({ type: 'ready' });

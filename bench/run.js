@@ -1,0 +1,640 @@
+#!/usr/bin/env node
+'use strict';
+// npm run bench: nestjs-ezid guard overhead against an unguarded route and against the canonical
+// recipe (passport-jwt + jwks-rsa), on Express and Fastify; JWKS amplification; memory.
+//
+// Processes: this one (orchestration + the EZiD emulator serving the JWKS over HTTP), one load
+// generator (autocannon, bench/loadgen.js), one process per app under test (bench/apps/server.ts),
+// and one for the memory scenario (bench/memory.js). See bench/README.md.
+const { fork } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { build, clean, ROOT } = require('./lib/build');
+const { mintTemplate, mintStream } = require('./lib/mint');
+const { median, fmtInt, fmtMs, fmtRatio, fmtMB, table } = require('./lib/stats');
+
+const env = process.env;
+const QUICK = env.BENCH_QUICK === '1';
+const num = (name, dflt) => (env[name] !== undefined && env[name] !== '' ? Number(env[name]) : dflt);
+const CONFIG = {
+  duration: num('BENCH_DURATION', QUICK ? 1 : 5),
+  runs: num('BENCH_RUNS', QUICK ? 1 : 3),
+  warmup: num('BENCH_WARMUP', QUICK ? 0.5 : 2),
+  connections: num('BENCH_CONNECTIONS', 20),
+  platforms: (env.BENCH_PLATFORMS || 'express,fastify').split(',').filter(Boolean),
+  phases: (env.BENCH_PHASES || 'routes,amplification,memory').split(',').filter(Boolean),
+  attackRequests: num('BENCH_ATTACK_REQUESTS', QUICK ? 2000 : 10_000),
+  attackConnections: num('BENCH_ATTACK_CONNECTIONS', 10),
+  legitConnections: num('BENCH_LEGIT_CONNECTIONS', 10),
+  memoryTokens: num('BENCH_MEMORY_TOKENS', QUICK ? 20_000 : 1_000_000),
+  /** Upper bound of the distinct-token request rate, to size the pre-minted token list. */
+  distinctRpsCap: num('BENCH_DISTINCT_RPS_CAP', 6000),
+  /** Route scenarios to run (default all): unguarded,public,guarded,roles,permissions,distinct. */
+  routes: (env.BENCH_ROUTES || '').split(',').filter(Boolean),
+  /** CPU-profile the app process during each measured run (files in os.tmpdir()/nestjs-ezid-bench-profiles). */
+  profile: env.BENCH_PROFILE === '1',
+  outDir: path.resolve(env.BENCH_OUT || path.join(ROOT, 'bench', 'results')),
+};
+
+const PROFILE_DIR = path.join(os.tmpdir(), 'nestjs-ezid-bench-profiles');
+const CLIENT = { clientId: 'cli_bench', clientSecret: 'bench-secret' };
+const IMPLS = ['ezid', 'canonical'];
+const IMPL_LABEL = {
+  ezid: 'nestjs-ezid',
+  canonical: 'canonical recipe',
+  'canonical-library': 'canonical, jwks-rsa defaults',
+};
+
+const log = (msg) => process.stdout.write(`${msg}\n`);
+
+/** A forked child that answers `{ id, result | error }` messages. */
+function rpcChild(file, options) {
+  const child = fork(file, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...options });
+  let next = 0;
+  const pending = new Map();
+  let readyResolve;
+  const ready = new Promise((resolve, reject) => {
+    readyResolve = resolve;
+    child.once('exit', (code) =>
+      reject(new Error(`${path.basename(file)} exited with ${code} before it was ready`)),
+    );
+  });
+  child.on('message', (msg) => {
+    if (msg && typeof msg.type === 'string') {
+      if (msg.type === 'ready') readyResolve(msg);
+      const waiter = pending.get(msg.type);
+      if (waiter) {
+        pending.delete(msg.type);
+        waiter.resolve(msg);
+      }
+      return;
+    }
+    const waiter = msg && pending.get(msg.id);
+    if (!waiter) return;
+    pending.delete(msg.id);
+    if (msg.error) waiter.reject(new Error(msg.error));
+    else waiter.resolve(msg.result);
+  });
+  child.on('exit', () => {
+    for (const w of pending.values()) w.reject(new Error(`${path.basename(file)} exited`));
+    pending.clear();
+  });
+  return {
+    child,
+    ready,
+    call(type, spec) {
+      const id = ++next;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        child.send({ type, id, spec });
+      });
+    },
+    ask(type, extra = {}) {
+      return new Promise((resolve, reject) => {
+        pending.set(type, { resolve, reject });
+        child.send({ type, ...extra });
+      });
+    },
+    stop() {
+      return new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', resolve);
+        child.send({ type: 'stop' });
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      });
+    },
+  };
+}
+
+async function startApp(build, emu, platform, impl) {
+  const app = rpcChild(path.join(build.outDir, 'bench', 'apps', 'server.js'), {
+    env: {
+      ...env,
+      NODE_ENV: 'production',
+      BENCH_PLATFORM: platform,
+      BENCH_IMPL: impl,
+      BENCH_CLIENT_ID: CLIENT.clientId,
+      BENCH_CLIENT_SECRET: CLIENT.clientSecret,
+      BENCH_API_URL: emu.url,
+      BENCH_JWKS_URI: emu.jwksUri,
+      BENCH_ISSUER: emu.issuer,
+    },
+  });
+  const { port, pid } = await app.ready;
+  return { ...app, platform, impl, port, pid, base: `http://127.0.0.1:${port}` };
+}
+
+/** Every app must answer like this before anything is measured. */
+async function sanityCheck(app, token, ids) {
+  const t1 = ids.tenant1;
+  const t2 = ids.tenant2;
+  const cases = [
+    ['/u/unguarded', null, 200],
+    ['/public', null, 200],
+    ['/guarded', null, 401],
+    ['/guarded', token, 200],
+    [`/orgs/${t1}/admin`, token, 200],
+    [`/orgs/${t2}/admin`, token, 403], // Member, not Admin, in tenant 2
+    [`/orgs/${t1}/billing`, token, 200],
+    [`/orgs/${t2}/billing`, token, 403],
+  ];
+  for (const [p, tok, expected] of cases) {
+    const res = await fetch(app.base + p, { headers: tok ? { authorization: `Bearer ${tok}` } : {} });
+    await res.arrayBuffer();
+    if (res.status !== expected) {
+      throw new Error(
+        `${app.platform}/${app.impl} GET ${p}${tok ? ' (token)' : ''}: ${res.status}, expected ${expected}`,
+      );
+    }
+  }
+}
+
+function routeScenarios(ids) {
+  const roles = `/orgs/${ids.tenant1}/admin`;
+  return [
+    { route: 'unguarded', path: '/u/unguarded', label: 'unguarded route (no guard)' },
+    { route: 'public', path: '/public', label: '@Public route under the global guard' },
+    { route: 'guarded', path: '/guarded', label: 'guarded route' },
+    { route: 'roles', path: roles, label: 'guarded + @Roles in a resolved tenant' },
+    { route: 'permissions', path: `/orgs/${ids.tenant1}/billing`, label: 'guarded + @Permissions' },
+    {
+      route: 'distinct',
+      path: roles,
+      label: 'guarded + @Roles, a different valid token per request',
+      distinct: true,
+    },
+  ];
+}
+
+function loadavg() {
+  return os.loadavg().map((x) => Math.round(x * 100) / 100);
+}
+
+async function main() {
+  const startedAt = new Date();
+  log(`nestjs-ezid bench: ${JSON.stringify({ ...CONFIG, outDir: path.relative(ROOT, CONFIG.outDir) })}`);
+  const built = build();
+  log(`compiled ${built.files} files to ${built.outDir}`);
+  const { EzidEmulator, EMULATOR_IDS } = require(path.join(built.outDir, 'src', 'testing', 'index.js'));
+  const emu = await EzidEmulator.start({ ...CLIENT, accessTokenTtlSec: 6 * 3600 });
+  const ids = { tenant1: EMULATOR_IDS.tenant1, tenant2: EMULATOR_IDS.tenant2 };
+  const token = emu.mintAccessToken(); // demo user: Admin in tenant 1, Member in tenant 2
+  // Keys for the distinct-token and memory scenarios are published now, before any app fetches the JWKS.
+  const templates = { distinct: mintTemplate(emu, built.outDir), memory: mintTemplate(emu, built.outDir) };
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nestjs-ezid-bench-data-'));
+  const children = [];
+  const results = {
+    meta: {
+      startedAt: startedAt.toISOString(),
+      node: process.version,
+      platform: `${os.platform()} ${os.arch()}`,
+      cpu: os.cpus()[0]?.model,
+      cores: os.cpus().length,
+      loadavgStart: loadavg(),
+      config: { ...CONFIG, outDir: path.relative(ROOT, CONFIG.outDir) },
+      tokenBytes: token.length,
+    },
+  };
+  try {
+    const loadgen = rpcChild(path.join(__dirname, 'loadgen.js'), {});
+    children.push(loadgen);
+    await loadgen.ready;
+
+    if (CONFIG.phases.includes('routes')) {
+      results.routes = await routesPhase({ built, emu, token, ids, tmp, loadgen, children, templates });
+    }
+    if (CONFIG.phases.includes('amplification')) {
+      results.amplification = await amplificationPhase({ built, emu, token, ids, tmp, loadgen, children });
+    }
+    if (CONFIG.phases.includes('memory')) {
+      results.memory = await memoryPhase({ built, emu, token, templates });
+    }
+  } finally {
+    await Promise.allSettled(children.map((c) => c.stop()));
+    await emu.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+    clean(built.outDir);
+  }
+  results.meta.loadavgEnd = loadavg();
+  results.meta.elapsedSec = Math.round((Date.now() - startedAt.getTime()) / 1000);
+  results.targets = evaluateTargets(results);
+  writeResults(results);
+}
+
+async function routesPhase({ built, emu, token, ids, tmp, loadgen, children, templates }) {
+  const apps = [];
+  for (const platform of CONFIG.platforms) {
+    for (const impl of IMPLS) {
+      const app = await startApp(built, emu, platform, impl);
+      children.push(app);
+      await sanityCheck(app, token, ids);
+      apps.push(app);
+    }
+  }
+  log(`apps up and checked: ${apps.map((a) => `${a.platform}/${a.impl}`).join(', ')}`);
+
+  // Distinct tokens: one disjoint slice per measured run (and one for the warm-up) in each app process.
+  const slice = Math.ceil(CONFIG.duration * CONFIG.distinctRpsCap);
+  const warmSlice = Math.ceil(CONFIG.warmup * CONFIG.distinctRpsCap);
+  const distinctCount = CONFIG.runs * slice + warmSlice;
+  const tokensFile = path.join(tmp, 'distinct-tokens.txt');
+  const t0 = Date.now();
+  const out = fs.createWriteStream(tokensFile);
+  await mintStream(templates.distinct, distinctCount, (batch) => {
+    if (!out.write(`${batch.join('\n')}\n`)) return new Promise((r) => out.once('drain', r));
+  });
+  await new Promise((r) => out.end(r));
+  log(`minted ${fmtInt(distinctCount)} distinct tokens in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+  const scenarios = routeScenarios(ids).filter(
+    (sc) => !CONFIG.routes.length || CONFIG.routes.includes(sc.route),
+  );
+  const spec = (app, sc, duration, sliceIndex) => ({
+    url: app.base + sc.path,
+    connections: CONFIG.connections,
+    duration,
+    ...(sc.distinct
+      ? {
+          tokensFile,
+          slice:
+            sliceIndex < 0
+              ? [CONFIG.runs * slice, distinctCount]
+              : [sliceIndex * slice, (sliceIndex + 1) * slice],
+        }
+      : { token }),
+  });
+
+  // Warm-up: every scenario on every app (JIT, connection pools, the keys and the token cache).
+  for (const app of apps) {
+    for (const sc of scenarios) {
+      const r = await loadgen.call('run', spec(app, sc, CONFIG.warmup, -1));
+      if (r.non2xx || r.errors || r.timeouts) {
+        throw new Error(
+          `warm-up ${app.platform}/${app.impl}/${sc.route}: ${JSON.stringify(r.status)}, errors ${r.errors}`,
+        );
+      }
+    }
+  }
+  const jwksAfterWarmup = emu.requestCount('jwks');
+  log(`warm-up done (JWKS fetches so far: ${jwksAfterWarmup})`);
+
+  // Measured runs, interleaved: each run visits every (app, scenario) once, in a rotated order.
+  const cells = [];
+  for (const app of apps) for (const sc of scenarios) cells.push({ app, sc });
+  const raw = [];
+  const steadyStart = Date.now();
+  for (let run = 0; run < CONFIG.runs; run++) {
+    const shift = Math.floor((run * cells.length) / CONFIG.runs);
+    const order = [...cells.slice(shift), ...cells.slice(0, shift)];
+    for (const { app, sc } of order) {
+      const before = emu.requestCount('jwks');
+      if (CONFIG.profile) await app.ask('profile-start');
+      const r = await loadgen.call('run', spec(app, sc, CONFIG.duration, run));
+      if (CONFIG.profile) {
+        fs.mkdirSync(PROFILE_DIR, { recursive: true });
+        await app.ask('profile-stop', {
+          file: path.join(PROFILE_DIR, `${app.platform}-${app.impl}-${sc.route}-run${run + 1}.cpuprofile`),
+        });
+      }
+      const jwksFetches = emu.requestCount('jwks') - before;
+      const valid = r.non2xx === 0 && r.errors === 0 && r.timeouts === 0;
+      raw.push({ run, platform: app.platform, impl: app.impl, route: sc.route, jwksFetches, valid, ...r });
+      log(
+        `run ${run + 1}/${CONFIG.runs} ${app.platform}/${app.impl}/${sc.route}: ${fmtInt(r.rps)} req/s p50 ${fmtMs(r.p50)} p99 ${fmtMs(r.p99)}` +
+          `${valid ? '' : ` INVALID (${JSON.stringify(r.status)}, errors ${r.errors}, timeouts ${r.timeouts})`}` +
+          `${r.wrapped ? ` (token list wrapped ${r.wrapped}×)` : ''}${jwksFetches ? ` JWKS fetches: ${jwksFetches}` : ''}`,
+      );
+    }
+  }
+  const steadySec = (Date.now() - steadyStart) / 1000;
+
+  const rss = {};
+  for (const app of apps) rss[`${app.platform}/${app.impl}`] = (await app.ask('stats')).rss / (1024 * 1024);
+
+  const medians = {};
+  for (const app of apps) {
+    for (const sc of scenarios) {
+      const rows = raw.filter(
+        (x) => x.platform === app.platform && x.impl === app.impl && x.route === sc.route,
+      );
+      medians[`${app.platform}/${app.impl}/${sc.route}`] = {
+        platform: app.platform,
+        impl: app.impl,
+        route: sc.route,
+        label: sc.label,
+        rps: median(rows.map((x) => x.rps)),
+        p50: median(rows.map((x) => x.p50)),
+        p99: median(rows.map((x) => x.p99)),
+        runs: rows.length,
+        allValid: rows.every((x) => x.valid),
+        jwksFetches: rows.reduce((s, x) => s + x.jwksFetches, 0),
+        wrapped: rows.reduce((s, x) => s + (x.wrapped || 0), 0),
+      };
+    }
+  }
+  for (const app of apps) await app.stop();
+  return {
+    distinctTokens: { minted: distinctCount, perRunSlice: slice },
+    jwksFetchesDuringWarmup: jwksAfterWarmup,
+    steadyStateSec: Math.round(steadySec),
+    rssAfterMB: rss,
+    medians,
+    raw,
+  };
+}
+
+/** A token with the claims of `token` and a random unknown `kid` (the signature is irrelevant: no key). */
+function withRandomKid(token) {
+  const [h, p, s] = token.split('.');
+  const header = JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
+  header.kid = crypto.randomBytes(12).toString('hex');
+  return `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${p}.${s}`;
+}
+
+async function amplificationPhase({ built, emu, token, ids, tmp, loadgen, children }) {
+  const attackFile = path.join(tmp, 'unknown-kid-tokens.txt');
+  const bad = [];
+  for (let i = 0; i < CONFIG.attackRequests; i++) bad.push(withRandomKid(token));
+  fs.writeFileSync(attackFile, `${bad.join('\n')}\n`);
+  const out = [];
+  const legitPath = `/orgs/${ids.tenant1}/admin`;
+  for (const impl of ['ezid', 'canonical', 'canonical-library']) {
+    const app = await startApp(built, emu, 'express', impl);
+    children.push(app);
+    await sanityCheck(app, token, ids);
+    const legitSpec = { url: app.base + legitPath, connections: CONFIG.legitConnections, token };
+    await loadgen.call('run', { ...legitSpec, duration: CONFIG.warmup });
+    // Reference: the same legitimate traffic with no attack.
+    const quiet = await loadgen.call('run', { ...legitSpec, duration: Math.max(2, CONFIG.duration) });
+    const before = emu.requestCount('jwks');
+    const r = await loadgen.call('attack', {
+      legit: legitSpec,
+      attack: {
+        url: app.base + legitPath,
+        connections: CONFIG.attackConnections,
+        amount: CONFIG.attackRequests,
+        tokensFile: attackFile,
+      },
+    });
+    const fetches = emu.requestCount('jwks') - before;
+    const row = {
+      impl,
+      label: IMPL_LABEL[impl],
+      attackRequests: CONFIG.attackRequests,
+      attackElapsedSec: r.attack.elapsedMs / 1000,
+      attackStatus: r.attack.status,
+      attackErrors: r.attack.errors + r.attack.timeouts,
+      jwksFetches: fetches,
+      legitAlone: { rps: quiet.rps, p50: quiet.p50, p99: quiet.p99 },
+      legitUnderAttack: {
+        rps: r.legit.rps,
+        p50: r.legit.p50,
+        p99: r.legit.p99,
+        non2xx: r.legit.non2xx,
+        status: r.legit.status,
+      },
+    };
+    out.push(row);
+    log(
+      `amplification ${impl}: ${fmtInt(fetches)} JWKS fetches for ${fmtInt(CONFIG.attackRequests)} unknown kids in ${row.attackElapsedSec.toFixed(1)} s; ` +
+        `attack answers ${JSON.stringify(r.attack.status)}; legit p99 ${fmtMs(quiet.p99)} alone, ${fmtMs(r.legit.p99)} under attack ` +
+        `(${fmtInt(r.legit.non2xx)} non-2xx)`,
+    );
+    await app.stop();
+  }
+  return out;
+}
+
+async function memoryPhase({ built, emu, token, templates }) {
+  const child = rpcChild(path.join(__dirname, 'memory.js'), { execArgv: ['--expose-gc'] });
+  await child.ready;
+  const template = templates.memory;
+  log(`memory: ${fmtInt(CONFIG.memoryTokens)} distinct tokens through EzidTokenVerifier + EzidAuthorizer...`);
+  const result = await new Promise((resolve, reject) => {
+    child.child.on('message', (msg) => {
+      if (msg && msg.result) resolve(msg.result);
+      else if (msg && msg.error) reject(new Error(msg.error));
+    });
+    child.child.on('exit', (code) => code !== 0 && reject(new Error(`memory scenario exited with ${code}`)));
+    child.child.send({
+      outDir: built.outDir,
+      idp: { ...CLIENT, apiBaseUrl: emu.url, jwksUri: emu.jwksUri, issuer: emu.issuer },
+      template,
+      count: CONFIG.memoryTokens,
+      warmToken: token,
+    });
+  });
+  log(
+    `memory: RSS ${fmtMB(result.baseline.rssMB)} before, ${fmtMB(result.cacheFull?.rssMB)} with the cache full, ` +
+      `${fmtMB(result.end.rssMB)} after ${fmtInt(result.verified)} tokens (${fmtMB(result.afterGc.rssMB)} after GC); ` +
+      `cache ${fmtInt(result.end.cacheEntries)}/${fmtInt(result.cacheMax)} entries, ~${fmtInt(result.perEntryBytes)} B each`,
+  );
+  return result;
+}
+
+function evaluateTargets(results) {
+  const targets = [];
+  const m = results.routes?.medians;
+  if (m) {
+    for (const platform of CONFIG.platforms) {
+      const g = (impl, route) => m[`${platform}/${impl}/${route}`];
+      const add = (name, value, target, pass, detail) =>
+        targets.push({ platform, name, value, target, pass, detail });
+      const ratio = (a, b) => (a && b ? a.rps / b.rps : undefined);
+      const r1 = ratio(g('ezid', 'roles'), g('ezid', 'unguarded'));
+      if (r1 !== undefined) add('guarded + roles vs unguarded (token reused)', r1, '≥ 0.85×', r1 >= 0.85);
+      const r2 = ratio(g('ezid', 'roles'), g('canonical', 'roles'));
+      if (r2 !== undefined) add('guarded + roles vs canonical recipe (token reused)', r2, '≥ 2×', r2 >= 2);
+      const r3 = ratio(g('ezid', 'distinct'), g('canonical', 'distinct'));
+      if (r3 !== undefined) add('distinct tokens vs canonical recipe', r3, '≥ 1.3×', r3 >= 1.3);
+      const fetches = Object.values(m)
+        .filter((x) => x.platform === platform && x.impl === 'ezid')
+        .reduce((s, x) => s + x.jwksFetches, 0);
+      add(
+        'JWKS fetches in the steady state (nestjs-ezid)',
+        fetches,
+        '0',
+        fetches === 0,
+        `${results.routes.steadyStateSec} s of load`,
+      );
+    }
+  }
+  const amp = results.amplification?.find((x) => x.impl === 'ezid');
+  if (amp) {
+    const windows = Math.max(1, Math.ceil(amp.attackElapsedSec / 30));
+    targets.push({
+      platform: 'express',
+      name: `JWKS fetches for ${fmtInt(amp.attackRequests)} unknown kids (nestjs-ezid)`,
+      value: amp.jwksFetches,
+      target: `≤ 1 per 30 s cooldown (≤ ${windows})`,
+      pass: amp.jwksFetches <= windows,
+    });
+  }
+  return targets;
+}
+
+function formatValue(t) {
+  return typeof t.value === 'number' && !Number.isInteger(t.value) ? fmtRatio(t.value) : String(t.value);
+}
+
+function writeResults(results) {
+  const md = [];
+  const meta = results.meta;
+  md.push('# nestjs-ezid bench: latest run');
+  md.push('');
+  md.push(
+    `${meta.startedAt}, Node ${meta.node}, ${meta.platform}, ${meta.cores} × ${meta.cpu}; load average ${meta.loadavgStart.join(' / ')} at the start, ` +
+      `${meta.loadavgEnd.join(' / ')} at the end; ${meta.elapsedSec} s in all.`,
+  );
+  const c = meta.config;
+  md.push(
+    `autocannon -c ${c.connections}, ${c.duration} s per run, ${c.runs} run(s) per scenario (median shown), ${c.warmup} s warm-up, ` +
+      `scenarios interleaved. Access token ${meta.tokenBytes} bytes, sent on every route (also to the unguarded and @Public ones).`,
+  );
+  md.push('');
+  if (results.targets?.length) {
+    md.push('## Targets');
+    md.push('');
+    md.push(
+      table(
+        ['platform', 'measure', 'value', 'target', 'result'],
+        results.targets.map((t) => [
+          t.platform,
+          t.name,
+          formatValue(t),
+          t.target,
+          t.pass ? 'PASS' : '**MISS**',
+        ]),
+      ),
+    );
+    md.push('');
+  }
+  if (results.routes) {
+    const m = results.routes.medians;
+    for (const platform of c.platforms) {
+      md.push(`## Routes: ${platform}`);
+      md.push('');
+      const rows = [];
+      for (const route of ['unguarded', 'public', 'guarded', 'roles', 'permissions', 'distinct']) {
+        const o = m[`${platform}/ezid/${route}`];
+        const k = m[`${platform}/canonical/${route}`];
+        if (!o || !k) continue;
+        const ou = m[`${platform}/ezid/unguarded`] ?? { rps: NaN };
+        const ku = m[`${platform}/canonical/unguarded`] ?? { rps: NaN };
+        const flag = (x) => (x.allValid ? '' : ' ⚠') + (x.wrapped ? ' (wrapped)' : '');
+        rows.push([
+          o.label,
+          `${fmtInt(o.rps)}${flag(o)}`,
+          `${fmtMs(o.p50)} / ${fmtMs(o.p99)}`,
+          fmtRatio(o.rps / ou.rps),
+          `${fmtInt(k.rps)}${flag(k)}`,
+          `${fmtMs(k.p50)} / ${fmtMs(k.p99)}`,
+          fmtRatio(k.rps / ku.rps),
+          fmtRatio(o.rps / k.rps),
+        ]);
+      }
+      md.push(
+        table(
+          [
+            'route',
+            'nestjs-ezid req/s',
+            'p50 / p99',
+            'vs unguarded',
+            'canonical req/s',
+            'p50 / p99',
+            'vs unguarded',
+            'ezid / canonical',
+          ],
+          rows,
+        ),
+      );
+      md.push('');
+    }
+    md.push(
+      `JWKS fetches: ${results.routes.jwksFetchesDuringWarmup} during start-up and warm-up (one per app process), ` +
+        `${Object.values(m).reduce((s, x) => s + x.jwksFetches, 0)} during ${results.routes.steadyStateSec} s of measured load. ` +
+        `Distinct tokens: ${fmtInt(results.routes.distinctTokens.minted)} minted, a fresh slice of ${fmtInt(results.routes.distinctTokens.perRunSlice)} per run.`,
+    );
+    md.push('');
+    md.push(
+      `RSS of the app processes after the runs: ${Object.entries(results.routes.rssAfterMB)
+        .map(([k, v]) => `${k} ${fmtMB(v)}`)
+        .join(', ')}.`,
+    );
+    md.push('');
+  }
+  if (results.amplification) {
+    md.push('## JWKS amplification (Express)');
+    md.push('');
+    md.push(
+      table(
+        [
+          'implementation',
+          'unknown-kid requests',
+          'JWKS fetches',
+          'attack answered',
+          'legit req/s alone / under attack',
+          'legit p99 alone / under attack',
+        ],
+        results.amplification.map((a) => [
+          a.label,
+          `${fmtInt(a.attackRequests)} in ${a.attackElapsedSec.toFixed(1)} s`,
+          fmtInt(a.jwksFetches),
+          Object.entries(a.attackStatus)
+            .map(([s, n]) => `${s} × ${fmtInt(n)}`)
+            .join(', ') + (a.attackErrors ? `, ${a.attackErrors} errors` : ''),
+          `${fmtInt(a.legitAlone.rps)} / ${fmtInt(a.legitUnderAttack.rps)}`,
+          `${fmtMs(a.legitAlone.p99)} / ${fmtMs(a.legitUnderAttack.p99)}${a.legitUnderAttack.non2xx ? ` (${fmtInt(a.legitUnderAttack.non2xx)} non-2xx)` : ''}`,
+        ]),
+      ),
+    );
+    md.push('');
+  }
+  if (results.memory) {
+    const r = results.memory;
+    md.push('## Memory');
+    md.push('');
+    md.push(
+      `${fmtInt(r.verified)} distinct valid tokens through EzidTokenVerifier + EzidAuthorizer (${fmtInt(r.rejected)} rejected, ` +
+        `${fmtInt(r.denied)} denied) in ${r.elapsedSec.toFixed(0)} s, minted on worker threads as they were verified.`,
+    );
+    md.push('');
+    md.push(
+      table(
+        ['tokens', 'RSS', 'heap used', 'verified-token cache entries'],
+        r.samples
+          .concat([{ ...r.afterGc, tokens: `${fmtInt(r.afterGc.tokens)} (after GC)` }])
+          .map((s) => [
+            typeof s.tokens === 'number' ? fmtInt(s.tokens) : s.tokens,
+            fmtMB(s.rssMB),
+            fmtMB(s.heapUsedMB),
+            fmtInt(s.cacheEntries),
+          ]),
+      ),
+    );
+    md.push('');
+    md.push(
+      `Bound: the verified-token cache holds at most ${fmtInt(r.cacheMax)} entries (VERIFIED_TOKEN_CACHE_MAX); ` +
+        `measured ~${fmtInt(r.perEntryBytes)} bytes of heap per entry, so the cache adds at most ` +
+        `~${fmtMB((r.cacheMax * r.perEntryBytes) / (1024 * 1024))} over the ${fmtMB(r.baseline.heapUsedMB)} heap of the empty module. ` +
+        `Peak RSS ${fmtMB(r.peakRssMB)}.`,
+    );
+    md.push('');
+  }
+  fs.mkdirSync(CONFIG.outDir, { recursive: true });
+  fs.writeFileSync(path.join(CONFIG.outDir, 'latest.md'), `${md.join('\n')}\n`);
+  fs.writeFileSync(path.join(CONFIG.outDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  log('');
+  log('Targets (ratios measured in this run, on this machine):');
+  for (const t of results.targets || []) {
+    log(`  [${t.pass ? 'PASS' : 'MISS'}] ${t.platform}: ${t.name}: ${formatValue(t)} (target ${t.target})`);
+  }
+  log(`\nWrote ${path.relative(ROOT, path.join(CONFIG.outDir, 'latest.md'))} and latest.json`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err && err.stack) || err}\n`);
+  process.exit(1);
+});
