@@ -1,9 +1,29 @@
 'use strict';
 // Memory scenario, in its own process (forked by bench/run.js with --expose-gc): N distinct valid
 // tokens through the module's EzidTokenVerifier and EzidAuthorizer (the guards' own services, wired
-// by EzidModule.forRoot in a Nest application context), minted on worker threads while they are
-// verified, never stored. Reports RSS / heap along the way and the verified-token cache size.
-const { mintStream } = require('./lib/mint');
+// by EzidModule.forRoot in a Nest application context). A separate minting process signs them on
+// worker threads and streams them in, one per line; none is stored here. Reports RSS / heap along
+// the way and the verified-token cache size.
+const { fork } = require('node:child_process');
+const path = require('node:path');
+const readline = require('node:readline');
+
+/** Streams `count` freshly minted tokens from a minting process to `onToken` (awaited). */
+async function mintedTokens(template, count, onToken) {
+  const minter = fork(path.join(__dirname, 'lib', 'mint-process.js'), [], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  const exited = new Promise((resolve, reject) =>
+    minter.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`minting process exited with ${code}`)),
+    ),
+  );
+  minter.send({ template, count });
+  for await (const line of readline.createInterface({ input: minter.stdout, crlfDelay: Infinity })) {
+    if (line) await onToken(line);
+  }
+  await exited;
+}
 
 const MB = 1024 * 1024;
 
@@ -47,24 +67,22 @@ async function main({ outDir, idp, template, count, warmToken }) {
   let full;
   const every = Math.max(10_000, Math.floor(count / 20));
   const t0 = Date.now();
-  await mintStream(template, count, async (tokens) => {
-    for (const t of tokens) {
-      let v;
-      try {
-        v = verifier.verifyToken(t);
-        if (v instanceof Promise) v = await v;
-      } catch {
-        rejected++;
-        continue;
-      }
-      if (!(await authorizer.can(v.user, tenantId, requirement))) denied++;
-      done++;
-      if (full === undefined && done === VERIFIED_TOKEN_CACHE_MAX) {
-        globalThis.gc();
-        full = sample(verifier, done);
-      }
-      if (done % every === 0) samples.push(sample(verifier, done));
+  await mintedTokens(template, count, async (t) => {
+    let v;
+    try {
+      v = verifier.verifyToken(t);
+      if (v instanceof Promise) v = await v;
+    } catch {
+      rejected++;
+      return;
     }
+    if (!(await authorizer.can(v.user, tenantId, requirement))) denied++;
+    done++;
+    if (full === undefined && done === VERIFIED_TOKEN_CACHE_MAX) {
+      globalThis.gc();
+      full = sample(verifier, done);
+    }
+    if (done % every === 0) samples.push(sample(verifier, done));
   });
   const elapsedSec = (Date.now() - t0) / 1000;
   const end = sample(verifier, done);
