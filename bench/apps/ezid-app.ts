@@ -40,7 +40,6 @@ export class EzidBenchModule {
           clientId: idp.clientId,
           clientSecret: idp.clientSecret,
           apiBaseUrl: idp.apiBaseUrl,
-          callback: false,
           token: { jwksUri: idp.jwksUri, issuer: idp.issuer },
         }),
       ],
