@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 
 const root = path.resolve(__dirname, '../..');
@@ -33,7 +32,8 @@ describe('README and docs examples', () => {
   });
 
   it('every ```ts example compiles against the package (type-checked with tsc)', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nestjs-ezid-readme-'));
+    // Inside the repo so that packages resolve from its node_modules, as they would in an app.
+    const dir = fs.mkdtempSync(path.join(root, '.readme-examples-'));
     try {
       const files = examples().map(({ name, code }) => {
         const file = path.join(dir, name);
@@ -55,6 +55,7 @@ describe('README and docs examples', () => {
           types: ['node', 'jest'],
         },
         files,
+        include: [],
       };
       fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
       try {
