@@ -91,7 +91,8 @@ export class EzidRolesGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const policy = this.getPolicy(context);
     const view = this.getRequest(context);
-    if (view) setEzidTenant(context, undefined); // a WebSocket client is reused across messages
+    // A WebSocket client or RPC context may be reused across messages: forget an earlier tenant.
+    if (view && context.getType() !== 'http') setEzidTenant(context, undefined);
     if (policy.isPublic) return true;
     if (!view) return false; // a context this guard does not understand: deny, never allow
 
