@@ -89,6 +89,27 @@ describe('tenantsFromOrganizations (ezid-api.md §2.9.9)', () => {
     ]);
   });
 
+  it("maps EzidService.users.getOrganizations()'s domain shape (camelCase, isActive)", () => {
+    const domain = {
+      userId: 'u',
+      organizations: [
+        {
+          id: T1,
+          name: 'org1',
+          whiteListDomains: [],
+          isActive: true,
+          status: 'active',
+          roles: [{ id: 'r', name: 'Admin', permissions: [] }],
+        },
+        { id: 'x2', name: 'org2', isActive: false, status: 'active', roles: [] },
+      ],
+    };
+    expect(tenantsFromOrganizations(domain)).toEqual([
+      { id: T1, name: 'org1', status: 'Verified', roles: [{ id: 'r', name: 'Admin', permissions: [] }] },
+      { id: 'x2', name: 'org2', status: 'active', roles: [] },
+    ]);
+  });
+
   it('status mapping is exact', () => {
     expect(organizationStatus({ status: 'Verified' })).toBe('Verified');
     expect(organizationStatus({ status: 'active', is_active: true })).toBe('Verified');
