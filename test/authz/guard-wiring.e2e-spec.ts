@@ -182,7 +182,10 @@ describe.each(PLATFORMS)('globalGuard: false on %s', (platform) => {
   });
 });
 
+// Nest 11 does not apply global (APP_GUARD) guards to gateways; Nest 12 does. Listing the guards on the
+// gateway works on both (on Nest 12 they then run twice, which is idempotent).
 @WebSocketGateway()
+@UseGuards(EzidAuthGuard, EzidRolesGuard)
 class BillingGateway {
   @SubscribeMessage('billing')
   @Roles('Admin')

@@ -27,7 +27,7 @@ describe("the README's sample-app command", () => {
   it('starts the app with the embedded emulator, prints its URL, and the page loads', async () => {
     const [cmd, ...args] = readmeStartCommand();
     expect([cmd, ...args]).toEqual(['npm', 'start']);
-    const env = { ...process.env, PORT: '0' };
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' };
     for (const name of Object.keys(env)) if (name.startsWith('EZID_')) delete env[name];
     child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
