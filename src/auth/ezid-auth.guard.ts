@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, HttpException, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { EzidHttpException } from '../common/ezid-http.exception';
-import { applyEzidHeaders } from '../common/http-context';
+import { applyEzidHeaders, toContextException } from '../common/http-context';
 import {
   attachEzidUserToRequest,
   graphqlRequest,
@@ -49,15 +49,6 @@ export function ezidAuthFailure(err: unknown): EzidHttpException {
   return new EzidHttpException(401, e.code, e.message, {
     'WWW-Authenticate': `Bearer realm="${EZID_REALM}", error="invalid_token", error_description="${e.message}"`,
   });
-}
-
-function lazyException(pkg: string, name: string, body: object): Error | undefined {
-  try {
-    const Ctor = (require(pkg) as Record<string, new (b: object) => Error>)[name];
-    return Ctor ? new Ctor(body) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -152,16 +143,7 @@ export class EzidAuthGuard implements CanActivate {
    */
   protected createException(context: ExecutionContext, err: unknown): Error {
     const http = ezidAuthFailure(err);
-    const type = context.getType<string>();
-    if (type === 'ws' || type === 'rpc') {
-      const body = http.getResponse() as object;
-      const lazy =
-        type === 'ws'
-          ? lazyException('@nestjs/websockets', 'WsException', body)
-          : lazyException('@nestjs/microservices', 'RpcException', body);
-      if (lazy) return lazy;
-    }
-    return http;
+    return context.getType() === 'http' ? http : toContextException(context, http);
   }
 
   private accept(

@@ -1,8 +1,8 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, HttpException, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ezidAuthFailure } from '../auth/ezid-auth.guard';
 import { EzidTokenError } from '../auth/ezid-token.errors';
-import { applyEzidHeaders } from '../common/http-context';
+import { toContextException } from '../common/http-context';
 import { EzidHttpException } from '../common/ezid-http.exception';
 import { Public } from '../decorators/public.decorator';
 import { PERMISSIONS_METADATA } from '../decorators/permissions.decorator';
@@ -39,16 +39,6 @@ type NamedTenant =
 
 const NONE: NamedTenant = Object.freeze({ kind: 'none' });
 const BAD: NamedTenant = Object.freeze({ kind: 'bad' });
-
-/** `new WsException(body)` / `new RpcException(body)` when that package is installed (never a hard dependency). */
-function lazyException(pkg: string, name: string, body: object): Error | undefined {
-  try {
-    const Ctor = (require(pkg) as Record<string, new (b: object) => Error>)[name];
-    return Ctor ? new Ctor(body) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function rulesFor(
   handlerRule: CompiledRule | undefined,
@@ -176,18 +166,7 @@ export class EzidRolesGuard implements CanActivate {
    * WebSocket / RPC as a `WsException` / `RpcException` carrying the same `{ statusCode, error, code, message }` body.
    */
   protected throwError(context: ExecutionContext, error: unknown): never {
-    if (error instanceof EzidHttpException) {
-      const type = context.getType<string>();
-      if (type === 'http') applyEzidHeaders(context, error.headers);
-      else if (type === 'ws' || type === 'rpc') {
-        const body = error.getResponse() as object;
-        const lazy =
-          type === 'ws'
-            ? lazyException('@nestjs/websockets', 'WsException', body)
-            : lazyException('@nestjs/microservices', 'RpcException', body);
-        if (lazy) throw lazy;
-      }
-    }
+    if (error instanceof HttpException) throw toContextException(context, error);
     throw error;
   }
 

@@ -1,4 +1,5 @@
-import type { ExecutionContext } from '@nestjs/common';
+import type { ExecutionContext, HttpException } from '@nestjs/common';
+import { EzidHttpException } from './ezid-http.exception';
 
 /** Sets a header on the HTTP response of an execution context, on Express (`setHeader`) and Fastify (`header`). */
 export function setResponseHeader(context: ExecutionContext, name: string, value: string): void {
@@ -15,4 +16,36 @@ export function setResponseHeader(context: ExecutionContext, name: string, value
 /** Applies every header of an `EzidHttpException`-like error to the HTTP response, if there is one. */
 export function applyEzidHeaders(context: ExecutionContext, headers: Readonly<Record<string, string>>): void {
   for (const [name, value] of Object.entries(headers)) setResponseHeader(context, name, value);
+}
+
+/** `new WsException(body)` / `new RpcException(body)` when that optional peer is installed; never a hard dependency. */
+function lazyException(pkg: string, name: string, body: object): Error | undefined {
+  try {
+    const Ctor = (require(pkg) as Record<string, new (b: object) => Error>)[name];
+    return Ctor ? new Ctor(body) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Shapes an `HttpException` for the context it is thrown in: on HTTP its `EzidHttpException` headers
+ * are applied to the response and the exception is returned as is; on WebSocket / RPC it becomes a
+ * `WsException` / `RpcException` carrying the same `{ statusCode, error, code, message }` body.
+ */
+export function toContextException(context: ExecutionContext, error: HttpException): Error {
+  const type = context.getType<string>();
+  if (type === 'http') {
+    if (error instanceof EzidHttpException) applyEzidHeaders(context, error.headers);
+    return error;
+  }
+  if (type === 'ws' || type === 'rpc') {
+    const body = error.getResponse() as object;
+    const lazy =
+      type === 'ws'
+        ? lazyException('@nestjs/websockets', 'WsException', body)
+        : lazyException('@nestjs/microservices', 'RpcException', body);
+    if (lazy) return lazy;
+  }
+  return error;
 }
