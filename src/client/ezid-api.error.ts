@@ -84,3 +84,36 @@ export class EzidUnavailableError extends EzidError {
     };
   }
 }
+
+/**
+ * An argument of an `EzidService` call was rejected before any request was sent: a malformed id,
+ * email, phone number (E.164), an empty name, a bad paging value. Names the method and the field;
+ * never carries the value (it may be personal data or a secret).
+ */
+export class EzidValidationError extends EzidError {
+  /** The `EzidService` method, e.g. `'users.create'` (also its endpoint-table name). */
+  readonly endpoint: string;
+  /** The rejected argument, e.g. `'email'`, `'userId'`, `'whiteListDomains[1]'`. */
+  readonly field: string;
+  /** What is wrong, e.g. `'must be a 24-hex id'`. */
+  readonly problem: string;
+
+  /** @internal */
+  constructor(endpoint: string, field: string, problem: string) {
+    super(`EZiD ${endpoint}: invalid ${field}: ${problem} (nothing was sent)`);
+    this.endpoint = endpoint;
+    this.field = field;
+    this.problem = problem;
+  }
+
+  /** Safe to log: name, message, endpoint, field, problem. */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      message: this.message,
+      endpoint: this.endpoint,
+      field: this.field,
+      problem: this.problem,
+    };
+  }
+}

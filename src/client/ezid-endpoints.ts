@@ -182,6 +182,209 @@ export const EZID_ENDPOINTS = {
     clientId: 'query',
     ref: '2.6.2',
   },
+  // MFA (§2.7). Every response body is NOT FOUND upstream (samples are `{}`): the shapes the client
+  // reads (and the emulator answers) follow the Auth0-style vocabulary the requests use (oob_code, otp).
+  'mfa.token': {
+    method: 'POST',
+    path: '/api/v1/auth/mfa/token',
+    base: 'api',
+    clientId: 'query+header',
+    ref: '2.7.1',
+  },
+  'mfa.authenticators': {
+    method: 'GET',
+    path: '/api/v1/auth/mfa/authenticators',
+    base: 'api',
+    clientId: 'query+header',
+    ref: '2.7.2',
+  },
+  // NOT FOUND: method, path, body and response (guess: Auth0's `associate`; `/auth/mfa/enroll` is the other candidate).
+  'mfa.enrollTotp': {
+    method: 'POST',
+    path: '/api/v1/auth/mfa/associate',
+    base: 'api',
+    clientId: 'query+header',
+    ref: '2.7.3',
+  },
+  'mfa.initiate': {
+    method: 'POST',
+    path: '/api/v1/auth/mfa/initiate',
+    base: 'api',
+    clientId: 'query+header',
+    ref: '2.7.4',
+  },
+  // Response INFERRED: JSON `{ qr_code: "data:image/png;base64,..." }`, not a raw image.
+  'mfa.qrCode': {
+    method: 'GET',
+    path: '/api/v1/auth/mfa/qr-code',
+    base: 'api',
+    clientId: 'query+header',
+    ref: '2.7.5',
+  },
+  'mfa.validate': {
+    method: 'POST',
+    path: '/api/v1/auth/mfa/validate',
+    base: 'api',
+    clientId: 'query+header',
+    ref: '2.7.6',
+  },
+  'mfa.backupCodes': {
+    method: 'GET',
+    path: '/api/v1/auth/mfa/backupcode',
+    base: 'api',
+    clientId: 'query+header',
+    ref: '2.7.7',
+  },
+  // Roles and permissions (§2.8)
+  // INFERRED: path (from create/update; the request line was not captured).
+  'roles.list': { method: 'GET', path: '/api/v1/roles', base: 'api', clientId: 'query', ref: '2.8.1' },
+  'roles.create': { method: 'POST', path: '/api/v1/roles', base: 'api', clientId: 'query', ref: '2.8.3' },
+  'roles.update': {
+    method: 'PUT',
+    path: '/api/v1/roles/{roleId}',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.8.4',
+  },
+  // NOT FOUND: method and path (guess), response (emulator: `{ is_deleted: true }`, like delete user).
+  'roles.remove': {
+    method: 'DELETE',
+    path: '/api/v1/roles/{roleId}',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.8.6',
+  },
+  'permissions.list': {
+    method: 'GET',
+    path: '/api/v1/permissions',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.8.2',
+  },
+  'permissions.update': {
+    method: 'PUT',
+    path: '/api/v1/permissions/{permissionId}',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.8.5',
+  },
+  // NOT FOUND: method and path (guess), response (emulator: `{ is_deleted: true }`).
+  'permissions.remove': {
+    method: 'DELETE',
+    path: '/api/v1/permissions/{permissionId}',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.8.7',
+  },
+  // Users (§2.9)
+  // Pagination parameter NOT FOUND: the client sends `page` (1-based) and `limit` (guess).
+  'users.list': { method: 'GET', path: '/api/v1/users', base: 'api', clientId: 'query', ref: '2.9.1' },
+  'users.get': {
+    method: 'GET',
+    path: '/api/v1/users/{userId}',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.9.2',
+  },
+  'users.getByEmail': {
+    method: 'GET',
+    path: '/api/v1/users/{email}/email',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.9.3',
+  },
+  'users.create': { method: 'POST', path: '/api/v1/users', base: 'api', clientId: 'query', ref: '2.9.4' },
+  'users.update': {
+    method: 'PUT',
+    path: '/api/v1/users/{userId}',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.9.5',
+  },
+  'users.verify': {
+    method: 'POST',
+    path: '/api/v1/users/{userId}/verify',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.9.6',
+  },
+  'users.delete': {
+    method: 'DELETE',
+    path: '/api/v1/users/{userId}',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.9.7',
+  },
+  // INFERRED: `organization_id` in the body (the docs show only `role_id[]`, but roles are held per organization).
+  'users.setRoles': {
+    method: 'PUT',
+    path: '/api/v1/users/{userId}/roles',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.9.8',
+  },
+  // No `/v1` in this path (FOUND).
+  'users.getOrganizations': {
+    method: 'GET',
+    path: '/api/account/identity/users/{userId}/organizations',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.9.9',
+  },
+  'users.getLoginLogs': {
+    method: 'GET',
+    path: '/api/v1/users/{userId}/loginlogs',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.9.10',
+  },
+  // Organizations (§2.10)
+  'organizations.add': {
+    method: 'POST',
+    path: '/api/v1/organization',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.10.1',
+  },
+  // INFERRED: the slash before the id (the docs print `/organization{organizationid}`).
+  'organizations.get': {
+    method: 'GET',
+    path: '/api/v1/organization/{organizationId}',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.10.2',
+  },
+  'organizations.list': {
+    method: 'GET',
+    path: '/api/v1/organizations',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.10.3',
+  },
+  // FOUND (conflict): `/api/account/organization/{id}` (no `/v1`) is the path of the sample; the prose has `/api/v1/organization{id}`.
+  'organizations.update': {
+    method: 'PUT',
+    path: '/api/account/organization/{organizationId}',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.10.4',
+  },
+  // NOT FOUND: method and path (guess), response (emulator: `{ is_deleted: true }`).
+  'organizations.delete': {
+    method: 'DELETE',
+    path: '/api/v1/organization/{organizationId}',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.10.5',
+  },
+  // One row for both configuration calls (§2.10.6 `?client_id=`, §2.10.7 `?domain=`): same method and path.
+  'organizations.config': {
+    method: 'GET',
+    path: '/api/v1/config',
+    base: 'api',
+    clientId: 'query',
+    ref: '2.10.6',
+  },
   // Legacy api.ezid.io (§3): client_id + client_secret in the body.
   'legacy.emailLinkSend': {
     method: 'POST',

@@ -8,8 +8,13 @@ export type {
   EzidAuthApi,
   EzidTokensApi,
   EzidLegacyApi,
+  EzidUsersApi,
+  EzidOrganizationsApi,
+  EzidRolesApi,
+  EzidPermissionsApi,
+  EzidMfaApi,
 } from './ezid.service';
-export { EzidApiError, EzidUnavailableError } from './ezid-api.error';
+export { EzidApiError, EzidUnavailableError, EzidValidationError } from './ezid-api.error';
 export { EZID_ENDPOINTS } from './ezid-endpoints';
 export type {
   EzidEndpointName,

@@ -1,5 +1,5 @@
 import { EZID_ENDPOINTS } from '../client/ezid-endpoints';
-import { EMULATOR_HANDLERS } from './emulator-handlers';
+import { EMULATOR_HANDLERS } from './emulator-handler-table';
 
 describe('endpoint table and emulator', () => {
   it('the emulator implements every row of the endpoint table, and nothing else', () => {

@@ -32,7 +32,10 @@ export interface EmulatorResponse {
 }
 
 /** One endpoint's behaviour. Handlers never check client credentials: the router does, per the table. */
-export type EmulatorHandler = (req: EmulatorRequest, emu: EzidEmulator) => EmulatorResponse;
+export type EmulatorHandler = (
+  req: EmulatorRequest,
+  emu: EzidEmulator,
+) => EmulatorResponse | Promise<EmulatorResponse>;
 
 /** The SSOJet-style error body the emulator uses (ezid-api.md §1 candidate (a); the real one is NOT FOUND). */
 export function apiError(status: number, code: string, description: string): Record<string, unknown> {
@@ -44,8 +47,10 @@ export function legacyError(reason: string): Record<string, unknown> {
   return { success: false, reason };
 }
 
-const ok = (body: unknown): EmulatorResponse => ({ status: 200, body });
-const bad = (code: string, description: string, status = 400): EmulatorResponse => ({
+/** @internal A 200 JSON answer. */
+export const ok = (body: unknown): EmulatorResponse => ({ status: 200, body });
+/** @internal An API error answer. */
+export const bad = (code: string, description: string, status = 400): EmulatorResponse => ({
   status,
   body: apiError(status, code, description),
 });
@@ -54,12 +59,18 @@ const legacyBad = (emu: EzidEmulator, reason: string): EmulatorResponse => ({
   body: legacyError(reason),
 });
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
-const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const PHONE_RE = /^\+?[0-9]{6,15}$/;
-const MAX_CODE_ATTEMPTS = 5;
+/** @internal A non-empty string, or undefined. */
+export const str = (v: unknown): string | undefined =>
+  typeof v === 'string' && v.length > 0 ? v : undefined;
+/** @internal */
+export const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** @internal */
+export const PHONE_RE = /^\+?[0-9]{6,15}$/;
+/** @internal Wrong codes before a flow or challenge is spent. */
+export const MAX_CODE_ATTEMPTS = 5;
 
-function safeEqual(a: string, b: string): boolean {
+/** @internal Constant-time string comparison. */
+export function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
@@ -140,14 +151,16 @@ function resend(emu: EzidEmulator, req: EmulatorRequest, kind: StoredFlow['kind'
 }
 
 /** `UserProfileLite` (ezid-api.md §1.1) plus `tenants`. */
-function profileLite(emu: EzidEmulator, user: StoredUser): Record<string, unknown> {
+/** @internal */
+export function profileLite(emu: EzidEmulator, user: StoredUser): Record<string, unknown> {
   const full = emu.store.statusProfile(user);
   delete full.idp_id;
   delete full.raw_attributes;
   return full;
 }
 
-function tokenAndProfile(emu: EzidEmulator, user: StoredUser): EmulatorResponse {
+/** @internal Issues tokens and answers the flat login shape. */
+export function tokenAndProfile(emu: EzidEmulator, user: StoredUser): EmulatorResponse {
   const t = emu.issueTokens(user, 'api');
   return ok({
     authenticated: true,
@@ -177,7 +190,8 @@ function verifyCode(emu: EzidEmulator, req: EmulatorRequest, kind: StoredFlow['k
   return tokenAndProfile(emu, user);
 }
 
-function bearerUser(emu: EzidEmulator, req: EmulatorRequest): StoredUser | undefined {
+/** @internal The user of a valid emulator access token in `Authorization: Bearer`. */
+export function bearerUser(emu: EzidEmulator, req: EmulatorRequest): StoredUser | undefined {
   const auth = req.headers.authorization;
   const m = typeof auth === 'string' ? /^Bearer\s+(\S+)$/i.exec(auth) : null;
   if (!m) return undefined;
@@ -227,7 +241,7 @@ function legacyTokens(emu: EzidEmulator, user: StoredUser, claims: Record<string
 }
 
 /** Handlers of the authentication half of the endpoint table. */
-export const EMULATOR_HANDLERS: Partial<Record<EzidEndpointName, EmulatorHandler>> = {
+export const AUTH_HANDLERS: Partial<Record<EzidEndpointName, EmulatorHandler>> = {
   'magicLink.send': (req, emu) => {
     const email = str(req.body.email);
     if (!email || !EMAIL_RE.test(email)) return bad('invalid_email', 'Invalid Email Address');

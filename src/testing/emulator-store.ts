@@ -15,6 +15,56 @@ export interface StoredUser {
   modifiedAt: Date;
   lastLoginAt: Date | null;
   emailVerified: boolean;
+  groups?: unknown;
+  rawAttributes?: Record<string, unknown>;
+}
+
+/** An organization (tenant) as the emulator stores it. */
+export interface StoredTenant {
+  id: string;
+  name: string;
+  whiteListDomains: string[];
+  allowProfilesOutsideOrganization: boolean;
+  ssoConnectionToken: string;
+  isActive: boolean;
+  address?: string;
+  website?: string;
+  timeZone?: string;
+  currency?: string;
+}
+
+/** A role as the emulator stores it (`permissionIds: null` like EZiD's role without permissions). */
+export interface StoredRole {
+  id: string;
+  name: string;
+  slug: string;
+  description: string;
+  permissionIds: string[] | null;
+}
+
+/** A permission as the emulator stores it. */
+export interface StoredPermission {
+  id: string;
+  name: string;
+  slug: string;
+  description: string;
+}
+
+/** One login of a user (`users.getLoginLogs`). */
+export interface StoredLoginLog {
+  ipAddress: string;
+  userAgent: string;
+  createdAt: Date;
+}
+
+/** A user's TOTP authenticator: pending until a first code validates. */
+export interface StoredTotp {
+  authenticatorId: string;
+  secret: string;
+  active: boolean;
+  createdAt: Date;
+  /** Last accepted RFC 6238 time step: a code is accepted once. */
+  lastTimeStep?: number;
 }
 
 /** A passwordless flow (magic link, email code, SMS code) keyed by its `state`. */
@@ -52,12 +102,43 @@ export interface StoredPasskey {
   transports: string[];
 }
 
+/** `'Team View'` -> `'team_view'`. */
+export function slugOf(name: string): string {
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+}
+
+/** A new organization with EZiD's defaults. */
+export function newTenant(id: string, name: string): StoredTenant {
+  return {
+    id,
+    name,
+    whiteListDomains: [],
+    allowProfilesOutsideOrganization: false,
+    ssoConnectionToken: `org_token_${objectId()}.${randomBytes(16).toString('hex')}`,
+    isActive: true,
+  };
+}
+
 /** Mutable in-memory state of one emulator. */
 export class EmulatorStore {
   users = new Map<string, StoredUser>();
-  tenants = new Map<string, { id: string; name: string }>();
-  roles = new Map<string, { id: string; name: string; permissionIds: string[] | null }>();
-  permissions = new Map<string, { id: string; name: string }>();
+  tenants = new Map<string, StoredTenant>();
+  roles = new Map<string, StoredRole>();
+  permissions = new Map<string, StoredPermission>();
+  /** User id -> logins, newest last. */
+  loginLogs = new Map<string, StoredLoginLog[]>();
+  /** MFA token -> user. */
+  mfaTokens = new Map<string, { userId: string; expiresAt: number }>();
+  /** User id -> TOTP authenticator. */
+  totp = new Map<string, StoredTotp>();
+  /** User id -> SHA-256 of each unused backup code. */
+  backupCodes = new Map<string, Set<string>>();
+  /** MFA `oob_code` -> pending challenge. */
+  mfaChallenges = new Map<string, { userId: string; expiresAt: number; attempts: number }>();
   flows = new Map<string, StoredFlow>();
   ceremonies = new Map<string, StoredCeremony>();
   passkeys = new Map<string, StoredPasskey>();
@@ -83,17 +164,23 @@ export class EmulatorStore {
     this.permissions.clear();
     for (const p of seed.permissions) {
       const id = p.id ?? objectId();
-      this.permissions.set(id, { id, name: p.name });
+      this.permissions.set(id, { id, name: p.name, slug: slugOf(p.name), description: p.name });
     }
     for (const r of seed.roles) {
       const id = r.id ?? objectId();
       const permissionIds =
         r.permissions === null ? null : r.permissions.map((p) => this.permissionByRef(p).id);
-      this.roles.set(id, { id, name: r.name, permissionIds });
+      this.roles.set(id, {
+        id,
+        name: r.name,
+        slug: slugOf(r.name),
+        description: `${r.name} Role`,
+        permissionIds,
+      });
     }
     for (const t of seed.tenants) {
       const id = t.id ?? objectId();
-      this.tenants.set(id, { id, name: t.name });
+      this.tenants.set(id, newTenant(id, t.name));
     }
     const now = new Date();
     for (const u of seed.users) {
@@ -118,19 +205,19 @@ export class EmulatorStore {
     }
   }
 
-  permissionByRef(ref: string): { id: string; name: string } {
+  permissionByRef(ref: string): StoredPermission {
     const p = this.permissions.get(ref) ?? [...this.permissions.values()].find((x) => x.name === ref);
     if (!p) throw new Error(`EzidEmulator: unknown permission "${ref}"`);
     return p;
   }
 
-  roleByRef(ref: string): { id: string; name: string; permissionIds: string[] | null } {
+  roleByRef(ref: string): StoredRole {
     const r = this.roles.get(ref) ?? [...this.roles.values()].find((x) => x.name === ref);
     if (!r) throw new Error(`EzidEmulator: unknown role "${ref}"`);
     return r;
   }
 
-  tenantByRef(ref: string): { id: string; name: string } {
+  tenantByRef(ref: string): StoredTenant {
     const t = this.tenants.get(ref) ?? [...this.tenants.values()].find((x) => x.name === ref);
     if (!t) throw new Error(`EzidEmulator: unknown tenant "${ref}"`);
     return t;

@@ -21,6 +21,14 @@ export interface EzidEmulatorOptions {
   statusShape?: 'flat' | 'oauth';
   /** HTTP status of legacy `{success:false, reason}` errors. Default 400 (EZiD does not document it). */
   legacyErrorStatus?: number;
+  /**
+   * When set, the management endpoints (users, organizations, roles, permissions, `mfa.token`) require
+   * `Authorization: Bearer <apiKey>` (the module's `apiKey` option) and answer 401 otherwise.
+   * Default: not checked.
+   */
+  apiKey?: string;
+  /** The custom login domain `organizations.configByDomain()` knows. Default `'login.example.com'`. */
+  customDomain?: string;
   /** Same overrides as the module's `endpoints` option, so the emulator follows a corrected table. */
   endpoints?: Readonly<Record<string, { method?: string; path?: string }>>;
   /** Initial data; default `DEFAULT_EMULATOR_SEED`. */

@@ -8,13 +8,8 @@ import {
   resolveEndpointTable,
 } from '../client/ezid-endpoints';
 import { DEFAULT_EMULATOR_SEED } from './default-seed';
-import {
-  EMULATOR_HANDLERS,
-  EmulatorRequest,
-  EmulatorResponse,
-  apiError,
-  legacyError,
-} from './emulator-handlers';
+import { EmulatorRequest, EmulatorResponse, apiError, legacyError } from './emulator-handlers';
+import { EMULATOR_HANDLERS } from './emulator-handler-table';
 import { EmulatorKeyPair, generateEmulatorKey, objectId, publicJwk, signJws } from './emulator-jwt';
 import { EmulatorStore, StoredUser } from './emulator-store';
 import type {
@@ -61,6 +56,8 @@ export class EzidEmulator {
   readonly audience?: string;
   /** The client id the emulator accepts. */
   readonly clientId: string;
+  /** The custom login domain of `organizations.configByDomain` (option `customDomain`). */
+  readonly customDomain: string;
   /** Lifetime of access and id tokens, seconds. */
   readonly accessTokenTtlSec: number;
   /** Lifetime of states, codes and auth codes, seconds. */
@@ -95,6 +92,7 @@ export class EzidEmulator {
     this.issuer = options.issuer ?? EZID_EMULATOR_DEFAULT_ISSUER;
     this.audience = options.audience;
     this.clientId = options.clientId;
+    this.customDomain = options.customDomain ?? 'login.example.com';
     this.clientSecret = options.clientSecret;
     this.accessTokenTtlSec = options.accessTokenTtlSec ?? 600;
     this.codeTtlSec = options.codeTtlSec ?? 300;
@@ -294,6 +292,9 @@ export class EzidEmulator {
     extraAccessClaims: Record<string, unknown> = {},
   ): { accessToken: string; idToken: string; refreshToken: string; expiresAt: Date } {
     user.lastLoginAt = new Date();
+    const logs = this.store.loginLogs.get(user.id) ?? [];
+    logs.push({ ipAddress: '127.0.0.1', userAgent: 'EZiD Emulator', createdAt: user.lastLoginAt });
+    this.store.loginLogs.set(user.id, logs.slice(-100));
     const iat = Math.floor(Date.now() / 1000);
     return {
       accessToken: this.mint('access', user, { claims: extraAccessClaims, issuedAt: iat }),
@@ -459,7 +460,7 @@ export class EzidEmulator {
       if (raw === undefined) {
         response = { status: 413, body: apiError(413, 'payload_too_large', 'Request body too large') };
       } else {
-        response = this.dispatch(route!, params, url, req, raw);
+        response = await this.dispatch(route!, params, url, req, raw);
       }
     }
     if (this.stopped) return;
@@ -467,13 +468,13 @@ export class EzidEmulator {
     this.send(res, response);
   }
 
-  private dispatch(
+  private async dispatch(
     route: Route,
     params: Record<string, string>,
     url: URL,
     req: IncomingMessage,
     raw: string,
-  ): EmulatorResponse {
+  ): Promise<EmulatorResponse> {
     let body: Record<string, unknown> = {};
     if (raw.length > 0) {
       try {
@@ -511,7 +512,7 @@ export class EzidEmulator {
     if (!handler)
       return { status: 501, body: apiError(501, 'not_implemented', 'Not implemented by the emulator') };
     try {
-      return handler(request, this);
+      return await handler(request, this);
     } catch {
       return { status: 500, body: apiError(500, 'internal_error', 'Internal Server Error') };
     }
