@@ -585,6 +585,22 @@ describe('EzidService management endpoints against the emulator', () => {
     });
   });
 
+  it('passkey credentials: ids, names and tokens are checked before sending', async () => {
+    const token = emulator.mintAccessToken('demo@example.com');
+    await expectInvalid(ezid.passkeys.rename(token, 'cred-1', '  '), 'passkeys.rename', 'name');
+    await expectInvalid(ezid.passkeys.rename(token, 'cred 1', 'Laptop'), 'passkeys.rename', 'passkeyId');
+    await expectInvalid(ezid.passkeys.rename(token, 'cred-1', 'x'.repeat(101)), 'passkeys.rename', 'name');
+    await expectInvalid(ezid.passkeys.delete(token, ''), 'passkeys.delete', 'passkeyId');
+    await expectInvalid(ezid.passkeys.list(''), 'passkeys.list', 'userAccessToken');
+    expect(await ezid.passkeys.list(token)).toEqual([]);
+    await expectApiError(
+      ezid.passkeys.rename(token, 'cred-1', 'Laptop'),
+      'passkeys.rename',
+      404,
+      'not_found',
+    );
+  });
+
   it('endpoint overrides apply to the new rows in the client and the emulator alike', async () => {
     const endpoints = {
       'roles.remove': { method: 'POST' as const, path: '/api/v2/roles/{roleId}/delete' },
