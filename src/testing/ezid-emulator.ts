@@ -36,8 +36,9 @@ interface Route {
 
 /**
  * A local EZiD server for e2e tests and offline development: a real HTTP server on 127.0.0.1 that
- * implements the authentication endpoints of the endpoint table in memory, signs RS256 tokens,
- * serves a JWKS, delivers links and codes to an `outbox`, and injects faults on demand.
+ * implements every endpoint of the endpoint table in memory (authentication, users, organizations,
+ * roles, permissions, real TOTP MFA, passkeys), signs RS256 tokens whose `tenants` follow the stored
+ * memberships, serves a JWKS, delivers links and codes to an `outbox`, and injects faults on demand.
  *
  * @example
  * const emulator = await EzidEmulator.start({ clientId: 'cli_test', clientSecret: 'secret' });
