@@ -1,0 +1,91 @@
+import { EzidApiError } from './ezid-api.error';
+import {
+  camelKeys,
+  mapConfig,
+  mapMfaQrCode,
+  mapOrganization,
+  mapUserRecord,
+  pickRole,
+  toWireNewOrganization,
+} from './ezid-wire.mapper';
+
+describe('management wire mapping', () => {
+  it('organizations: either white-list spelling, an array-wrapped update answer, PascalCase out', () => {
+    expect(
+      mapOrganization({ id: 'o1', name: 'a', WhiteListDomain: ['x.com'] }, 'e').whiteListDomains,
+    ).toEqual(['x.com']);
+    expect(mapOrganization([{ id: 'o1', Name: 'b', WhiteListDomains: null }], 'e')).toMatchObject({
+      name: 'b',
+      whiteListDomains: [],
+      allowProfilesOutsideOrganization: false,
+    });
+    expect(toWireNewOrganization({ name: 'n', whiteListDomains: ['x.com'] })).toEqual({
+      Name: 'n',
+      WhiteListDomains: ['x.com'],
+      AllowProfilesOutsideOrganization: false,
+    });
+  });
+
+  it('user records: the empty organization id, role objects or ids, LastLoginAt, unset dates', () => {
+    const u = mapUserRecord(
+      {
+        _id: 'u1',
+        organization_id: '000000000000000000000000',
+        roles: ['r1', { role_id: 'r2' }, 3],
+        LastLoginAt: '2024-07-15T06:26:59.006Z',
+        modified_at: '0001-01-01T00:00:00Z',
+        groups: null,
+        tenants: null,
+      },
+      'e',
+    );
+    expect(u).toMatchObject({
+      id: 'u1',
+      organizationId: undefined,
+      roleIds: ['r1', 'r2'],
+      groups: [],
+      tenants: [],
+    });
+    expect(u.lastLoginAt?.toISOString()).toBe('2024-07-15T06:26:59.006Z');
+    expect(u.modifiedAt).toBeUndefined();
+  });
+
+  it('roles: a single role or the whole list (picked by id or slug); missing -> invalid_response', () => {
+    const list = [
+      { id: 'a', name: 'A', slug: 'a', permission_id: null },
+      { id: 'b', name: 'B', slug: 'b', permission_id: ['p'] },
+    ];
+    expect(pickRole(list, 'e', { slug: 'b' }).permissionIds).toEqual(['p']);
+    expect(pickRole(list, 'e', { id: 'a', slug: 'zzz' }).permissionIds).toEqual([]);
+    expect(pickRole({ id: 'c', name: 'C' }, 'e', { slug: 'c' }).id).toBe('c');
+    expect(() => pickRole(list, 'roles.create', { slug: 'zzz' })).toThrow(EzidApiError);
+  });
+
+  it('config: a JSON-string branding schema is parsed, free-form keys camelCased, garbage dropped', () => {
+    const c = mapConfig(
+      {
+        id: 'w',
+        branding: { branding_schema: '{"color_config":{"primary_color":"#fff"}}' },
+        localization: { iso_code: 'en' },
+      },
+      'e',
+    );
+    expect(c.branding.brandingSchema).toEqual({ colorConfig: { primaryColor: '#fff' } });
+    expect(c.localization).toEqual({ isoCode: 'en' });
+    expect(
+      mapConfig({ id: 'w', branding: { branding_schema: '{oops' } }, 'e').branding.brandingSchema,
+    ).toBeUndefined();
+    expect(camelKeys({ LastLoginAt: 1, sub_heading: [{ x_y: 2 }] })).toEqual({
+      lastLoginAt: 1,
+      subHeading: [{ xY: 2 }],
+    });
+  });
+
+  it('QR code: bare base64 accepted, non-PNG bytes refused', () => {
+    const png = Buffer.from('89504e470d0a1a0a0000', 'hex');
+    expect(mapMfaQrCode({ qr_code: png.toString('base64') }, 'e').png).toEqual(png);
+    expect(() => mapMfaQrCode({ qr_code: Buffer.from('GIF89a').toString('base64') }, 'mfa.qrCode')).toThrow(
+      EzidApiError,
+    );
+  });
+});
