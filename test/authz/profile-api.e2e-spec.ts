@@ -1,10 +1,11 @@
 // profile.source: 'api': tenants come from the user-organizations endpoint (ezid-api.md §2.9.9),
 // cached per user with a TTL and one in-flight fetch per user; an unreachable source gives 503.
 //
-// The emulator and EzidService do not serve that endpoint yet (issue 5), so a loopback server
-// stands in for it with the documented wire shape, and EzidService is replaced by a client whose
-// `users.organizations(userId)` calls it. Everything else is real: emulator tokens, EzidAuthGuard,
-// EzidRolesGuard, EzidApiProfileSource and its cache.
+// The first suites use a loopback server with the documented wire shape as the upstream, so that
+// faults the emulator has no switch for (garbage bodies, per-user data) can be driven; EzidService is
+// replaced by a client that calls it. The last suite runs the same contract against the emulator's
+// real endpoint through the real EzidService. Everything else is real in both: emulator tokens,
+// EzidAuthGuard, EzidRolesGuard, EzidApiProfileSource and its cache.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EzidService } from '../../src';
@@ -264,5 +265,52 @@ describe.each(PLATFORMS)("profile.source 'api' on %s", (platform) => {
         await down.close();
       }
     });
+  });
+});
+
+// The same contract against the emulator's real user-organizations endpoint, through EzidService:
+// the emulator's per-endpoint request counter proves the cache, and its fault injection the 503.
+describe.each(PLATFORMS)("profile.source 'api' against the emulator on %s", (platform) => {
+  let emulator: EzidEmulator;
+  let app: AuthzApp;
+  // Tokens without a `tenants` claim: only the API can say which tenants the user is in.
+  const tokenFor = (email: string) => emulator.mintAccessToken(email, { claims: { tenants: undefined } });
+
+  beforeAll(async () => {
+    emulator = await EzidEmulator.start({ clientId: 'cli_authz_test', clientSecret: 'authz-test-secret' });
+    app = await startAuthzApp(platform, emulator, [matrixController('e/:tenantId')], {
+      profile: { source: 'api', cacheTtlSec: 60 },
+    });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await emulator?.stop();
+  });
+
+  it('one upstream call for N requests by one user within the TTL; roles from the API decide', async () => {
+    const demo = tokenFor('demo@example.com');
+    emulator.resetCounters();
+    for (let i = 0; i < 10; i++)
+      expect(await outcomeOf(await app.get(`/e/${T1}/role-any`, bearer(demo)))).toBe(200);
+    // demo is only a Member in T2 according to the API: the Admin rule fails there.
+    expect(await outcomeOf(await app.get(`/e/${T2}/role-any`, bearer(demo)))).toBe('403 insufficient_role');
+    expect(emulator.requestCount('users.getOrganizations')).toBe(1);
+    // Another user is another cache entry.
+    expect(await outcomeOf(await app.get(`/e/${T1}/role-any`, bearer(tokenFor('alice@example.com'))))).toBe(
+      '403 insufficient_role',
+    );
+    expect(emulator.requestCount('users.getOrganizations')).toBe(2);
+  });
+
+  it('EZiD failing to answer gives 503 idp_unavailable with Retry-After, and the failure is not cached', async () => {
+    const bob = tokenFor('bob@example.com');
+    emulator.fault('users.getOrganizations', { status: 500 });
+    const res = await app.get(`/e/${T2}/role-any`, bearer(bob));
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { code: string }).code).toBe('idp_unavailable');
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    emulator.clearFaults();
+    expect(await outcomeOf(await app.get(`/e/${T2}/role-any`, bearer(bob)))).toBe(200);
   });
 });
