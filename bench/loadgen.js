@@ -98,13 +98,23 @@ async function attack(spec) {
   const counter = { used: 0, wrapped: 0 };
   const list = tokensFrom(spec.attack.tokensFile);
   const t0 = Date.now();
+  // Bounded in time: an implementation may leave unknown-kid requests waiting (jwks-rsa's rate
+  // limiter queues them), and autocannon only counts answered requests towards `amount`.
+  let attackInstance;
+  let cutOff = false;
+  const timer = setTimeout(() => {
+    cutOff = true;
+    attackInstance.stop();
+  }, spec.attack.maxSeconds * 1000);
   const bad = await cannon({
     url: spec.attack.url,
     connections: spec.attack.connections,
     amount: spec.attack.amount,
     requests: rotating(list, 0, list.length, counter),
-    timeout: 10,
+    timeout: spec.attack.timeoutSec,
+    onInstance: (i) => (attackInstance = i),
   });
+  clearTimeout(timer);
   const attackMs = Date.now() - t0;
   legitInstance.stop();
   const good = await legit;
@@ -113,6 +123,7 @@ async function attack(spec) {
       tokensUsed: counter.used,
       wrapped: counter.wrapped,
       elapsedMs: attackMs,
+      cutOff,
     }),
     legit: summarize(good.result),
   };
