@@ -39,6 +39,8 @@ const CONFIG = {
   routes: (env.BENCH_ROUTES || '').split(',').filter(Boolean),
   /** CPU-profile the app process during each measured run (files in os.tmpdir()/nestjs-ezid-bench-profiles). */
   profile: env.BENCH_PROFILE === '1',
+  /** Keep the results of phases not run this time from the previous latest.json. */
+  merge: env.BENCH_MERGE === '1',
   outDir: path.resolve(env.BENCH_OUT || path.join(ROOT, 'bench', 'results')),
 };
 
@@ -221,6 +223,18 @@ async function main() {
     fs.rmSync(tmp, { recursive: true, force: true });
     clean(built.outDir);
   }
+  if (CONFIG.merge) {
+    // Keep the phases not run this time from the previous latest.json (BENCH_MERGE=1).
+    const file = path.join(CONFIG.outDir, 'latest.json');
+    const previous = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
+    results.meta.mergedFrom = {};
+    for (const phase of ['routes', 'amplification', 'memory']) {
+      if (!CONFIG.phases.includes(phase) && previous[phase]) {
+        results[phase] = previous[phase];
+        results.meta.mergedFrom[phase] = previous.meta?.startedAt;
+      }
+    }
+  }
   results.meta.loadavgEnd = loadavg();
   results.meta.elapsedSec = Math.round((Date.now() - startedAt.getTime()) / 1000);
   results.targets = evaluateTargets(results);
@@ -300,7 +314,11 @@ async function routesPhase({ built, emu, token, ids, tmp, loadgen, children, tem
     for (const { app, sc } of order) {
       const before = emu.requestCount('jwks');
       if (CONFIG.profile) await app.ask('profile-start');
+      const cpuBefore = (await app.ask('cpu')).micros;
       const r = await loadgen.call('run', spec(app, sc, CONFIG.duration, run));
+      // CPU time the app process spent per answered request: its intrinsic cost, far less
+      // sensitive than throughput to other processes competing for the cores.
+      r.cpuPerReqUs = ((await app.ask('cpu')).micros - cpuBefore) / Math.max(1, r.total);
       if (CONFIG.profile) {
         fs.mkdirSync(PROFILE_DIR, { recursive: true });
         await app.ask('profile-stop', {
@@ -311,7 +329,7 @@ async function routesPhase({ built, emu, token, ids, tmp, loadgen, children, tem
       const valid = r.non2xx === 0 && r.errors === 0 && r.timeouts === 0;
       raw.push({ run, platform: app.platform, impl: app.impl, route: sc.route, jwksFetches, valid, ...r });
       log(
-        `run ${run + 1}/${CONFIG.runs} ${app.platform}/${app.impl}/${sc.route}: ${fmtInt(r.rps)} req/s p50 ${fmtMs(r.p50)} p99 ${fmtMs(r.p99)}` +
+        `run ${run + 1}/${CONFIG.runs} ${app.platform}/${app.impl}/${sc.route}: ${fmtInt(r.rps)} req/s p50 ${fmtMs(r.p50)} p99 ${fmtMs(r.p99)}, ${fmtInt(r.cpuPerReqUs)} µs CPU/req` +
           `${valid ? '' : ` INVALID (${JSON.stringify(r.status)}, errors ${r.errors}, timeouts ${r.timeouts})`}` +
           `${r.wrapped ? ` (token list wrapped ${r.wrapped}×)` : ''}${jwksFetches ? ` JWKS fetches: ${jwksFetches}` : ''}`,
       );
@@ -336,6 +354,7 @@ async function routesPhase({ built, emu, token, ids, tmp, loadgen, children, tem
         rps: median(rows.map((x) => x.rps)),
         p50: median(rows.map((x) => x.p50)),
         p99: median(rows.map((x) => x.p99)),
+        cpuPerReqUs: median(rows.map((x) => x.cpuPerReqUs)),
         runs: rows.length,
         allValid: rows.every((x) => x.valid),
         jwksFetches: rows.reduce((s, x) => s + x.jwksFetches, 0),
@@ -361,7 +380,25 @@ async function routesPhase({ built, emu, token, ids, tmp, loadgen, children, tem
         const b = rps(run, ib, rb);
         if (a !== undefined && b !== undefined) perRun.push(a / b);
       }
-      if (perRun.length) pairedRatios[`${platform}/${name}`] = { median: median(perRun), perRun };
+      // The same comparison from CPU time per request (b's cost over a's: the throughput ratio an
+      // app would reach on a core of its own).
+      const cpu = (run, impl, route) =>
+        raw.find((x) => x.run === run && x.platform === platform && x.impl === impl && x.route === route)
+          ?.cpuPerReqUs;
+      const perRunCpu = [];
+      for (let run = 0; run < CONFIG.runs; run++) {
+        const a = cpu(run, ia, ra);
+        const b = cpu(run, ib, rb);
+        if (a !== undefined && b !== undefined) perRunCpu.push(b / a);
+      }
+      if (perRun.length) {
+        pairedRatios[`${platform}/${name}`] = {
+          median: median(perRun),
+          perRun,
+          cpuMedian: median(perRunCpu),
+          cpuPerRun: perRunCpu,
+        };
+      }
     }
   }
   for (const app of apps) await app.stop();
@@ -500,10 +537,16 @@ function evaluateTargets(results) {
       const paired = (name) => results.routes.pairedRatios[`${platform}/${name}`];
       const ofMedians = (a, b) => (g(...a) && g(...b) ? g(...a).rps / g(...b).rps : NaN);
       const detail = (p, a, b) =>
-        `median of per-run ratios (${p.perRun.map((x) => x.toFixed(2)).join(', ')}); ratio of the medians ${fmtRatio(ofMedians(a, b))}`;
+        `per run ${p.perRun.map((x) => x.toFixed(2)).join(', ')}; ratio of the medians ${fmtRatio(ofMedians(a, b))}`;
       const check = (pairName, name, a, b, min) => {
         const p = paired(pairName);
-        if (p) add(name, p.median, `≥ ${min}×`, p.median >= min, detail(p, a, b));
+        if (!p) return;
+        add(name, p.median, `≥ ${min}×`, p.median >= min, detail(p, a, b));
+        targets[targets.length - 1].cpu = {
+          value: p.cpuMedian,
+          pass: p.cpuMedian >= min,
+          perRun: p.cpuPerRun,
+        };
       };
       check(
         'rolesVsUnguarded',
@@ -570,19 +613,38 @@ function writeResults(results) {
     `autocannon -c ${c.connections}, ${c.duration} s per run, ${c.runs} run(s) per scenario (median shown), ${c.warmup} s warm-up, ` +
       `scenarios interleaved. Access token ${meta.tokenBytes} bytes, sent on every route (also to the unguarded and @Public ones).`,
   );
+  if (meta.mergedFrom && Object.keys(meta.mergedFrom).length) {
+    md.push(
+      `Phases carried over from an earlier run (BENCH_MERGE=1): ${Object.entries(meta.mergedFrom)
+        .map(([k, v]) => `${k} (${v})`)
+        .join(', ')}.`,
+    );
+  }
   md.push('');
   if (results.targets?.length) {
     md.push('## Targets');
     md.push('');
     md.push(
       table(
-        ['platform', 'measure', 'value', 'target', 'result'],
+        [
+          'platform',
+          'measure',
+          'target',
+          'throughput ratio',
+          'result',
+          'from CPU time per request',
+          'result',
+          'detail',
+        ],
         results.targets.map((t) => [
           t.platform,
           t.name,
-          formatValue(t),
           t.target,
+          formatValue(t),
           t.pass ? 'PASS' : '**MISS**',
+          t.cpu ? fmtRatio(t.cpu.value) : '',
+          t.cpu ? (t.cpu.pass ? 'PASS' : '**MISS**') : '',
+          t.detail ?? '',
         ]),
       ),
     );
@@ -605,9 +667,11 @@ function writeResults(results) {
           o.label,
           `${fmtInt(o.rps)}${flag(o)}`,
           `${fmtMs(o.p50)} / ${fmtMs(o.p99)}`,
+          `${fmtInt(o.cpuPerReqUs)} µs`,
           fmtRatio(o.rps / ou.rps),
           `${fmtInt(k.rps)}${flag(k)}`,
           `${fmtMs(k.p50)} / ${fmtMs(k.p99)}`,
+          `${fmtInt(k.cpuPerReqUs)} µs`,
           fmtRatio(k.rps / ku.rps),
           fmtRatio(o.rps / k.rps),
         ]);
@@ -627,9 +691,11 @@ function writeResults(results) {
             'route',
             'nestjs-ezid req/s',
             'p50 / p99',
+            'CPU / req',
             'vs unguarded',
             'canonical req/s',
             'p50 / p99',
+            'CPU / req',
             'vs unguarded',
             'ezid / canonical',
           ],
@@ -719,7 +785,12 @@ function writeResults(results) {
   log('');
   log('Targets (ratios measured in this run, on this machine):');
   for (const t of results.targets || []) {
-    log(`  [${t.pass ? 'PASS' : 'MISS'}] ${t.platform}: ${t.name}: ${formatValue(t)} (target ${t.target})`);
+    log(
+      `  [${t.pass ? 'PASS' : 'MISS'}] ${t.platform}: ${t.name}: ${formatValue(t)} (target ${t.target})` +
+        (t.cpu
+          ? `; from CPU time per request ${fmtRatio(t.cpu.value)} [${t.cpu.pass ? 'PASS' : 'MISS'}]`
+          : ''),
+    );
   }
   log(`\nWrote ${path.relative(ROOT, path.join(CONFIG.outDir, 'latest.md'))} and latest.json`);
 }

@@ -89,6 +89,9 @@ async function main(): Promise<void> {
         session?.disconnect();
         process.send?.({ type: 'profile-stop' });
       });
+    } else if (msg.type === 'cpu') {
+      const u = process.cpuUsage();
+      process.send?.({ type: 'cpu', micros: u.user + u.system });
     } else if (msg.type === 'stats') {
       const m = process.memoryUsage();
       process.send?.({ type: 'stats', rss: m.rss, heapUsed: m.heapUsed });
