@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import * as crypto from 'node:crypto';
+import { BoundedCache } from '../common/bounded-cache';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import type { EzidUser } from '../interfaces/ezid-user.interface';
@@ -63,7 +64,7 @@ const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.c
 @Injectable()
 export class EzidTokenVerifier {
   private readonly logger = new Logger('EzidTokenVerifier');
-  private readonly cache = new Map<string, EzidVerifiedToken>();
+  private readonly cache = new BoundedCache<string, EzidVerifiedToken>(VERIFIED_TOKEN_CACHE_MAX);
   private readonly algorithms: ReadonlySet<string>;
   private readonly issuers: ReadonlySet<string>;
   private readonly audiences?: ReadonlySet<string>;
@@ -152,8 +153,6 @@ export class EzidTokenVerifier {
       expMs: (p.exp as number) * 1000,
       nbfMs: typeof p.nbf === 'number' ? p.nbf * 1000 : 0,
     });
-    if (this.cache.size >= VERIFIED_TOKEN_CACHE_MAX)
-      this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(id, entry);
     return entry;
   }
