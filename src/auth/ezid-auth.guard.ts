@@ -64,7 +64,8 @@ export function ezidAuthFailure(err: unknown): EzidHttpException {
  *   same `{ statusCode, error, code, message }` body. Unknown context types are denied.
  *
  * A plain injectable class: registered app-wide when `globalGuard` is on (the default), usable with
- * `@UseGuards(EzidAuthGuard)` otherwise, and replaceable with `overrideGuard(EzidAuthGuard)` in tests.
+ * `@UseGuards(EzidAuthGuard)` otherwise. In tests, `overrideProvider(EzidAuthGuard)` replaces the app-wide
+ * guard (it delegates to this provider); `overrideGuard(EzidAuthGuard)` replaces it where listed in `@UseGuards()`.
  *
  * @example
  * ```ts

@@ -4,6 +4,7 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import {
   EZID_MODULE_OPTIONS,
+  EzidAuthGuard,
   EzidConfigurationError,
   EzidModule,
   EzidModuleOptions,
@@ -41,6 +42,11 @@ class HealthController {
   @Get()
   health() {
     return { ok: true };
+  }
+
+  @Get('private')
+  secret() {
+    return { secret: true };
   }
 }
 
@@ -136,5 +142,32 @@ describe('EzidModule registration', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ ok: true });
     await app.close();
+  });
+
+  // The app-wide guard delegates to the EzidAuthGuard provider, so tests replace it with
+  // overrideProvider (Nest's overrideGuard swaps only guards listed in @UseGuards()).
+  it("users' tests can replace the global guard with overrideProvider(EzidAuthGuard)", async () => {
+    const real = await Test.createTestingModule({
+      imports: [EzidModule.forRoot(base())],
+      controllers: [HealthController],
+    }).compile();
+    const app1 = real.createNestApplication({ logger: false });
+    await app1.init();
+    expect((await request(app1.getHttpServer()).get('/health/private')).status).toBe(401);
+    await app1.close();
+
+    const overridden = await Test.createTestingModule({
+      imports: [EzidModule.forRoot(base())],
+      controllers: [HealthController],
+    })
+      .overrideProvider(EzidAuthGuard)
+      .useValue({ canActivate: () => true })
+      .compile();
+    const app2 = overridden.createNestApplication({ logger: false });
+    await app2.init();
+    const res = await request(app2.getHttpServer()).get('/health/private');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ secret: true });
+    await app2.close();
   });
 });
