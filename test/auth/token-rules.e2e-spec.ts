@@ -7,7 +7,7 @@ import * as crypto from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EzidEmulator } from '../../src/testing';
-import { CaptureLogger } from './capture-logger';
+import { CaptureLogger } from '../support/capture-logger';
 import { AuthTestController, PLATFORMS, type TestApp, b64, bearer, startApp } from './auth-test-app';
 
 const S = 30; // clock tolerance (default)

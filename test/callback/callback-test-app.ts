@@ -1,10 +1,11 @@
-import type { INestApplication, LoggerService } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { createServer } from 'node:net';
 import type { EzidCallbackOptions, EzidModuleOptions } from '../../src';
 import { EzidModule } from '../../src';
 import type { EzidEmulator } from '../../src/testing';
+import { CaptureLogger } from '../support/capture-logger';
 
 export type Platform = 'express' | 'fastify';
 export const PLATFORMS: Platform[] = ['express', 'fastify'];
@@ -12,28 +13,7 @@ export const CLIENT_ID = 'cli_callback_test';
 /** Has characters that need encoding (checklist F9). */
 export const CLIENT_SECRET = 'cb secret: +%&=/?';
 
-/** A Nest logger that records every line, for secret scanning. */
-export class CaptureLogger implements LoggerService {
-  readonly lines: string[] = [];
-  private push(level: string, message: unknown, rest: unknown[]): void {
-    this.lines.push(`${level} ${JSON.stringify([message, ...rest])}`);
-  }
-  log(m: unknown, ...r: unknown[]): void {
-    this.push('log', m, r);
-  }
-  error(m: unknown, ...r: unknown[]): void {
-    this.push('error', m, r);
-  }
-  warn(m: unknown, ...r: unknown[]): void {
-    this.push('warn', m, r);
-  }
-  debug(m: unknown, ...r: unknown[]): void {
-    this.push('debug', m, r);
-  }
-  verbose(m: unknown, ...r: unknown[]): void {
-    this.push('verbose', m, r);
-  }
-}
+export { CaptureLogger };
 
 /** A free TCP port on 127.0.0.1 (so `publicUrl` can name the app's own origin). */
 export function freePort(): Promise<number> {
