@@ -456,6 +456,10 @@ export function buildEndpointPath(path: string, params: Readonly<Record<string, 
 
 /** Compiles a path template into a matcher returning the decoded path parameters, or `undefined`. */
 export function compileEndpointPath(path: string): (pathname: string) => Record<string, string> | undefined {
+  // A placeholder must be a whole segment: `([^/]+)` then stays unambiguous and matching is linear.
+  if (path.split('/').some((seg) => /[{}]/.test(seg) && !/^\{[A-Za-z0-9_]+\}$/.test(seg))) {
+    throw new TypeError(`Path parameters must be whole segments: "${path}"`);
+  }
   const keys: string[] = [];
   const source = path
     .split(/(\{[A-Za-z0-9_]+\})/)

@@ -208,7 +208,8 @@ const EMPTY_OBJECT_ID = '000000000000000000000000';
 
 /** snake_case / PascalCase key -> camelCase (`iso_code` -> `isoCode`, `LastLoginAt` -> `lastLoginAt`). */
 export function camelKey(key: string): string {
-  const c = key.replace(/[_-]+([A-Za-z0-9])/g, (_m, ch: string) => ch.toUpperCase());
+  // The run is consumed whole and the letter is optional, so a failed match never rescans it (linear).
+  const c = key.replace(/[_-]+([A-Za-z0-9]?)/g, (m, ch: string) => (ch ? ch.toUpperCase() : m));
   return c.charAt(0).toLowerCase() + c.slice(1);
 }
 
