@@ -52,7 +52,7 @@ export class EzidHttpClient {
   url(name: EzidEndpointName, call: EzidCall = {}): string {
     const def = this.endpoints[name];
     const base = def.base === 'legacy' ? this.options.legacyApiBaseUrl : this.options.apiBaseUrl;
-    const url = new URL(base + buildEndpointPath(def.path, call.params));
+    const url = new URL(base + buildEndpointPath(def.path, call.params, name));
     if (def.clientId !== 'body') url.searchParams.set('client_id', this.options.clientId);
     for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     return url.toString();

@@ -234,7 +234,9 @@ describe('EzidService request pipeline', () => {
         apiBaseUrl: server.url,
         endpoints: { 'magicLink.resend': { method: 'PUT', path: '/v2/magic/{x}' } },
       });
-      await expect(ezid.magicLink.resend('s')).rejects.toThrow(/Missing path parameter/);
+      await expect(ezid.magicLink.resend('s')).rejects.toThrow(
+        /invalid x: must be a non-empty string \(nothing was sent\)/,
+      );
       const ezid2 = serviceFor(emulator, {
         apiBaseUrl: server.url,
         endpoints: { 'magicLink.resend': { method: 'PUT', path: '/v2/magic/resend' } },
