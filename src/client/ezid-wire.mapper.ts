@@ -306,7 +306,8 @@ export function mapUserOrganizations(body: unknown, endpoint: string, userId: st
           bool(o.AllowProfilesOutsideOrganization) ?? bool(o.allow_profiles_outside_organization) ?? false,
         domain: str(o.domain),
         workspaceName: str(o.WorkspaceName) ?? str(o.workspace_name),
-        isActive: bool(o.is_active),
+        // Strict: only JSON `true` is active; `"false"` or `null` must never read as "unknown".
+        isActive: o.is_active === undefined ? undefined : o.is_active === true,
         status: str(o.status) ?? '',
         roles: (Array.isArray(o.roles) ? o.roles : [])
           .map((r) => obj(r))
