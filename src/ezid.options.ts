@@ -115,7 +115,7 @@ export interface EzidCallbackOptions {
   mode?: 'json' | 'cookie';
   /** Same-origin paths the GET callback may redirect to. Default `['/']`. */
   redirectAllowList?: string[];
-  /** Public URL of the app (used to build magic links and to decide whether cookies are Secure). */
+  /** Public URL of the app (used to build magic links and to decide whether cookies are Secure). https, or plain http only for exactly `localhost`, 127.0.0.0/8 and `[::1]`. */
   publicUrl?: string;
   /** Secret used to sign the login-flow cookie (cookie mode). Default: derived from `clientSecret`. */
   flowSecret?: string;
