@@ -26,10 +26,13 @@ export const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
-/** True for hosts that never leave the machine: localhost, 127.0.0.0/8 and ::1. */
+/**
+ * True for hosts that never leave the machine: exactly `localhost`, a literal 127.0.0.0/8 address or
+ * `::1`. Not `*.localhost`: whether those resolve to loopback is up to a resolver.
+ */
 export function isLoopbackHost(hostname: string): boolean {
   const h = hostname.toLowerCase();
-  return LOOPBACK_HOSTS.has(h) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h.endsWith('.localhost');
+  return LOOPBACK_HOSTS.has(h) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 function isSecureUrl(value: unknown): boolean {
@@ -111,15 +114,23 @@ function IsPemPublicKey(options?: ValidationOptions): PropertyDecorator {
     {
       name: 'isPemPublicKey',
       validator: {
-        validate: (v) =>
-          typeof v === 'string' &&
-          /-----BEGIN (RSA )?PUBLIC KEY-----[\s\S]+-----END (RSA )?PUBLIC KEY-----/.test(v) &&
-          !/PRIVATE KEY/.test(v),
+        validate: (v) => typeof v === 'string' && isPemPublicKey(v),
         defaultMessage: (a) =>
           `${a?.property} must be a PEM public key ("-----BEGIN PUBLIC KEY-----"), never a private key`,
       },
     },
     options,
+  );
+}
+
+const PEM_BEGIN = /-----BEGIN (?:RSA )?PUBLIC KEY-----/;
+const PEM_END = /-----END (?:RSA )?PUBLIC KEY-----/;
+
+/** A BEGIN line, at least one character, an END line; no private key. Two linear searches, no backtracking. */
+function isPemPublicKey(v: string): boolean {
+  const begin = PEM_BEGIN.exec(v);
+  return (
+    begin !== null && PEM_END.test(v.slice(begin.index + begin[0].length + 1)) && !v.includes('PRIVATE KEY')
   );
 }
 
@@ -325,14 +336,44 @@ function validateGroup<T extends object>(
   return dto;
 }
 
+/**
+ * A string as it may be shown in an error: URL userinfo (`user:password@`) becomes `***@`, every query
+ * value `***` and a fragment `#***`. Applied to every string, so no URL-shaped option echoes a credential.
+ */
+function redactUrlParts(s: string): string {
+  const start = /^[A-Za-z][A-Za-z0-9+.-]*:[/\\]*/.exec(s)?.[0].length ?? 0;
+  let end = s.length;
+  for (const c of ['/', '\\', '?', '#']) {
+    const i = s.indexOf(c, start);
+    if (i >= 0 && i < end) end = i;
+  }
+  const at = s.lastIndexOf('@', end - 1);
+  let out = at >= start ? `${s.slice(0, start)}***@${s.slice(at + 1)}` : s;
+  const hash = out.indexOf('#');
+  if (hash >= 0) out = `${out.slice(0, hash)}#***`;
+  const q = out.indexOf('?');
+  if (q >= 0) {
+    const tail = out.endsWith('#***') ? '#***' : '';
+    const query = out.slice(q + 1, out.length - tail.length);
+    const masked = query
+      .split('&')
+      .map((part) => (part.includes('=') ? `${part.slice(0, part.indexOf('='))}=***` : '***'))
+      .join('&');
+    out = `${out.slice(0, q)}?${masked}${tail}`;
+  }
+  return out;
+}
+
 function describeValue(path: string, value: unknown): string {
   if (SECRET_FIELDS.has(path)) return '[redacted]';
-  if (typeof value === 'string')
-    return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (typeof value === 'string') {
+    const shown = redactUrlParts(value);
+    return JSON.stringify(shown.length > 80 ? `${shown.slice(0, 77)}...` : shown);
+  }
   if (value === undefined) return 'undefined';
   if (typeof value === 'function') return 'a function';
   try {
-    const s = JSON.stringify(value);
+    const s = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' ? redactUrlParts(v) : v));
     return s && s.length > 80 ? `${s.slice(0, 77)}...` : String(s);
   } catch {
     return typeof value;
@@ -351,7 +392,11 @@ function readPath(root: unknown, path: string): unknown {
 const toList = (v: string | string[] | undefined): string[] | undefined =>
   v === undefined ? undefined : Array.isArray(v) ? [...v] : [v];
 
-const stripSlash = (url: string): string => url.replace(/\/+$/, '');
+const stripSlash = (url: string): string => {
+  let end = url.length;
+  while (end > 0 && url.charCodeAt(end - 1) === 0x2f) end -= 1;
+  return url.slice(0, end);
+};
 
 /**
  * Validates raw module options and applies the defaults. Throws one `EzidConfigurationError`

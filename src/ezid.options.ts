@@ -9,7 +9,7 @@ export interface EzidModuleOptions {
   clientSecret?: string;
   /** Bearer credential for management endpoints, if the tenant uses one. Treated as a secret. */
   apiKey?: string;
-  /** Base URL of the EZiD API. Default `'https://api.ezid.io'`. Plain http only for loopback hosts. */
+  /** Base URL of the EZiD API. Default `'https://api.ezid.io'`. Plain http only for exactly `localhost`, 127.0.0.0/8 and `[::1]` (never `*.localhost`). */
   apiBaseUrl?: string;
   /** Base URL of the legacy EZiD endpoints (`email-link/*`, `send/otp`, `verify/otp`). Default: `apiBaseUrl`. */
   legacyApiBaseUrl?: string;
@@ -115,7 +115,7 @@ export interface EzidCallbackOptions {
   mode?: 'json' | 'cookie';
   /** Same-origin paths the GET callback may redirect to. Default `['/']`. */
   redirectAllowList?: string[];
-  /** Public URL of the app (used to build magic links and to decide whether cookies are Secure). */
+  /** Public URL of the app (used to build magic links and to decide whether cookies are Secure). https, or plain http only for exactly `localhost`, 127.0.0.0/8 and `[::1]`. */
   publicUrl?: string;
   /** Secret used to sign the login-flow cookie (cookie mode). Default: derived from `clientSecret`. */
   flowSecret?: string;

@@ -26,15 +26,18 @@ function mapRole(raw: unknown): EzidRole | undefined {
 /**
  * Membership status of one organization of the user-organizations endpoint (ezid-api.md §2.9.9).
  * That endpoint reports `status: "active"` and `is_active: true` where the token's `tenants` claim
- * reports `status: "Verified"`; both mean a verified membership. The rule, exactly:
- * `"Verified"` stays `"Verified"`; `"active"` (exact, lower case) with `is_active`/`isActive` not
- * `false` becomes `"Verified"`; anything else is kept as is and grants nothing.
+ * reports `status: "Verified"`; both mean a verified membership. The rule, exactly (booleans are
+ * parsed strictly: only JSON `true` is true, so `"false"`, `"true"`, `0`, `1` and `null` are not):
+ * `"active"` (exact, lower case) with `is_active`/`isActive` exactly `true` becomes `"Verified"`;
+ * `"Verified"` stays `"Verified"` unless `is_active`/`isActive` is present and not `true`, then it is
+ * `"inactive"`; anything else is kept as is and grants nothing.
  */
 export function organizationStatus(raw: Record<string, unknown>): string {
   const status = str(raw.status) ?? '';
-  if (status === VERIFIED_STATUS) return VERIFIED_STATUS;
-  const active = raw.is_active ?? raw.isActive;
-  if (status === 'active' && active !== false) return VERIFIED_STATUS;
+  const hasFlag = Object.hasOwn(raw, 'is_active') || Object.hasOwn(raw, 'isActive');
+  const active = Object.hasOwn(raw, 'is_active') ? raw.is_active : raw.isActive;
+  if (status === VERIFIED_STATUS) return hasFlag && active !== true ? 'inactive' : VERIFIED_STATUS;
+  if (status === 'active' && active === true) return VERIFIED_STATUS;
   return status;
 }
 

@@ -113,12 +113,21 @@ describe('tenantsFromOrganizations (ezid-api.md §2.9.9)', () => {
   it('status mapping is exact', () => {
     expect(organizationStatus({ status: 'Verified' })).toBe('Verified');
     expect(organizationStatus({ status: 'active', is_active: true })).toBe('Verified');
-    expect(organizationStatus({ status: 'active' })).toBe('Verified');
+    expect(organizationStatus({ status: 'active' })).toBe('active');
     expect(organizationStatus({ status: 'active', is_active: false })).toBe('active');
     expect(organizationStatus({ status: 'Active', is_active: true })).toBe('Active');
     expect(organizationStatus({ status: 'inactive', is_active: true })).toBe('inactive');
     expect(organizationStatus({})).toBe('');
   });
+
+  it.each([false, 'false', 'true', 0, 1, null, 'yes'])(
+    'is_active %p is not true: neither "active" nor "Verified" becomes verified',
+    (flag) => {
+      expect(organizationStatus({ status: 'active', is_active: flag })).not.toBe('Verified');
+      expect(organizationStatus({ status: 'Verified', is_active: flag })).toBe('inactive');
+      expect(organizationStatus({ status: 'Verified', isActive: flag })).toBe('inactive');
+    },
+  );
 
   it('drops malformed entries and permissions; rejects a body without organizations', () => {
     expect(
@@ -127,7 +136,7 @@ describe('tenantsFromOrganizations (ezid-api.md §2.9.9)', () => {
           null,
           1,
           { Name: 'no id' },
-          { id: T1, status: 'active', roles: [null, { role_name: 'A', permissions: 'x' }] },
+          { id: T1, status: 'active', is_active: true, roles: [null, { role_name: 'A', permissions: 'x' }] },
         ],
       }),
     ).toEqual([{ id: T1, name: '', status: 'Verified', roles: [{ id: '', name: 'A', permissions: [] }] }]);

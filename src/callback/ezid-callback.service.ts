@@ -184,7 +184,9 @@ export class EzidCallbackService {
   /**
    * Sends a magic link. With `clientSecret`: the legacy email link whose `?code=` opens
    * `landingUrl` (returns that code, to bind the login-flow cookie to it). Without: the magic-link
-   * flow whose `state` is polled (returns the state).
+   * flow whose `state` is polled (returns the state). An answer that gives neither (EZiD's documented
+   * `{ status: 200 }` without `email_link`, or a link without a `code`) refuses to start the flow:
+   * 503 `idp_unavailable`, so no flow cookie is ever bound to nothing.
    */
   sendMagicLink(
     email: string,
@@ -201,9 +203,17 @@ export class EzidCallbackService {
       });
       let code: string | undefined;
       try {
-        code = new URL(emailLink).searchParams.get('code') ?? undefined;
+        code = new URL(emailLink).searchParams.get('code') || undefined;
       } catch {
         code = undefined;
+      }
+      if (!code) {
+        throw new EzidApiError({
+          status: 200,
+          code: 'invalid_response',
+          reason: 'the email link has no code to bind the sign-in to',
+          endpoint: 'legacy.emailLinkSend',
+        });
       }
       return { code };
     });

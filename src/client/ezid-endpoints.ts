@@ -1,3 +1,5 @@
+import { check } from './ezid-input.validation';
+
 /** HTTP methods used by the EZiD API. */
 export type EzidHttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -445,17 +447,28 @@ export function resolveEndpointTable(
   return Object.freeze(table);
 }
 
-/** Substitutes `{name}` placeholders with URL-encoded values; throws on a missing parameter. */
-export function buildEndpointPath(path: string, params: Readonly<Record<string, string>> = {}): string {
-  return path.replace(/\{([A-Za-z0-9_]+)\}/g, (_m, key: string) => {
-    const v = params[key];
-    if (typeof v !== 'string' || v.length === 0) throw new TypeError(`Missing path parameter "${key}"`);
-    return encodeURIComponent(v);
-  });
+/**
+ * Substitutes `{name}` placeholders with URL-encoded values. Every value is checked first
+ * (`EzidValidationError` for a missing value, a dot segment or a segment-breaking character, in any
+ * percent-encoded form), so no parameter can retarget a request.
+ */
+export function buildEndpointPath(
+  path: string,
+  params: Readonly<Record<string, string>> = {},
+  endpoint = 'request',
+): string {
+  const c = check(endpoint);
+  return path.replace(/\{([A-Za-z0-9_]+)\}/g, (_m, key: string) =>
+    encodeURIComponent(c.pathSegment(key, params[key])),
+  );
 }
 
 /** Compiles a path template into a matcher returning the decoded path parameters, or `undefined`. */
 export function compileEndpointPath(path: string): (pathname: string) => Record<string, string> | undefined {
+  // A placeholder must be a whole segment: `([^/]+)` then stays unambiguous and matching is linear.
+  if (path.split('/').some((seg) => /[{}]/.test(seg) && !/^\{[A-Za-z0-9_]+\}$/.test(seg))) {
+    throw new TypeError(`Path parameters must be whole segments: "${path}"`);
+  }
   const keys: string[] = [];
   const source = path
     .split(/(\{[A-Za-z0-9_]+\})/)

@@ -8,6 +8,7 @@ import {
   buildEndpointPath,
   resolveEndpointTable,
 } from './ezid-endpoints';
+import { redactProviderText } from './ezid-redact';
 
 const PACKAGE_VERSION: string = (require('../../package.json') as { version: string }).version;
 
@@ -51,7 +52,7 @@ export class EzidHttpClient {
   url(name: EzidEndpointName, call: EzidCall = {}): string {
     const def = this.endpoints[name];
     const base = def.base === 'legacy' ? this.options.legacyApiBaseUrl : this.options.apiBaseUrl;
-    const url = new URL(base + buildEndpointPath(def.path, call.params));
+    const url = new URL(base + buildEndpointPath(def.path, call.params, name));
     if (def.clientId !== 'body') url.searchParams.set('client_id', this.options.clientId);
     for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     return url.toString();
@@ -213,11 +214,11 @@ export class EzidHttpClient {
     const rawReason = b.reason ?? b.error_description ?? b.message ?? b.description;
     const code =
       typeof rawCode === 'string' || typeof rawCode === 'number'
-        ? redact(String(rawCode), secrets).slice(0, 64)
+        ? redactProviderText(String(rawCode), secrets, 64)
         : b.success === false
           ? 'request_failed'
           : `http_${status}`;
-    const reason = typeof rawReason === 'string' ? redact(rawReason, secrets).slice(0, 200) : '';
+    const reason = typeof rawReason === 'string' ? redactProviderText(rawReason, secrets, 200) : '';
     return new EzidApiError({ status, code, reason, endpoint: name });
   }
 
@@ -236,24 +237,6 @@ export class EzidHttpClient {
       .filter((v): v is string => typeof v === 'string' && v.length >= 4)
       .sort((a, b) => b.length - a.length);
   }
-}
-
-/**
- * Provider text is untrusted: remove every value this request carried, then anything shaped like a
- * credential it may echo from elsewhere (JWTs, long opaque tokens and UUIDs, 4-8 digit codes).
- */
-function redact(text: string, secrets: string[]): string {
-  let out = text;
-  for (const s of secrets) out = out.split(s).join('[redacted]');
-  return (
-    out
-      .replace(/eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*)?/g, '[redacted]')
-      // Long runs that look random (a digit, or mixed case); keeps codes like `access_token_required`.
-      .replace(/[A-Za-z0-9_\-+/=.~]{20,}/g, (m) =>
-        /\d/.test(m) || (/[a-z]/.test(m) && /[A-Z]/.test(m)) ? '[redacted]' : m,
-      )
-      .replace(/\b\d{4,8}\b/g, '[redacted]')
-  );
 }
 
 function causeCode(err: unknown): string | undefined {

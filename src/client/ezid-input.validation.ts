@@ -1,5 +1,15 @@
 import { EzidValidationError } from './ezid-api.error';
 
+/** Characters that end or escape a path segment, and control characters (C0, DEL, C1). */
+// eslint-disable-next-line no-control-regex -- rejecting control characters is the point
+const UNSAFE_IN_SEGMENT = /[/?#\\\u0000-\u001f\u007f-\u009f]/;
+/** The same, for percent-decoded layers (bytes 0x80-0x9f there are UTF-8 continuation bytes). */
+// eslint-disable-next-line no-control-regex -- rejecting control characters is the point
+const UNSAFE_IN_DECODED_SEGMENT = /[/?#\\\u0000-\u001f\u007f]/;
+const PERCENT_OCTET = /%([0-9A-Fa-f]{2})/g;
+/** Percent-decoding layers checked: one more than any server or proxy chain should ever apply. */
+const DECODING_LAYERS = 3;
+
 /** @internal Checks of `EzidService` arguments, run before any request. Each throws `EzidValidationError`. */
 export class EzidInput {
   constructor(private readonly endpoint: string) {}
@@ -135,6 +145,29 @@ export class EzidInput {
   requiredBool(field: string, v: unknown): boolean {
     if (typeof v !== 'boolean') this.fail(field, 'must be true or false');
     return v;
+  }
+
+  /**
+   * A value substituted into a path segment: never `.` or `..` (the URL parser would retarget the
+   * request), nor `/`, `?`, `#`, `\\` or a control character, in its raw form or after up to three
+   * layers of percent-decoding (`%2e`, `%2E%2e`, `%252e`...). Runs for every path parameter of every
+   * endpoint, in the pipeline, before any request.
+   */
+  pathSegment(field: string, v: unknown): string {
+    if (typeof v !== 'string' || v.length === 0) this.fail(field, 'must be a non-empty string');
+    if (UNSAFE_IN_SEGMENT.test(v)) this.fail(field, 'must not contain /, ?, #, \\ or control characters');
+    let cur = v;
+    for (let layer = 0; ; layer++) {
+      if (cur === '.' || cur === '..')
+        this.fail(field, 'must not be "." or ".." (in any percent-encoded form)');
+      if (layer > 0 && UNSAFE_IN_DECODED_SEGMENT.test(cur)) {
+        this.fail(field, 'must not contain /, ?, #, \\ or control characters, even percent-encoded');
+      }
+      const next = cur.replace(PERCENT_OCTET, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+      if (next === cur) return v;
+      if (layer === DECODING_LAYERS) this.fail(field, 'is percent-encoded too many times');
+      cur = next;
+    }
   }
 
   /** The argument object itself. */

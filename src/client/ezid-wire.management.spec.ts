@@ -1,5 +1,6 @@
 import { EzidApiError } from './ezid-api.error';
 import {
+  camelKey,
   camelKeys,
   mapConfig,
   mapMfaQrCode,
@@ -87,5 +88,15 @@ describe('management wire mapping', () => {
     expect(() => mapMfaQrCode({ qr_code: Buffer.from('GIF89a').toString('base64') }, 'mfa.qrCode')).toThrow(
       EzidApiError,
     );
+  });
+
+  it('camelCases keys in linear time (1 MiB of underscores not followed by a letter)', () => {
+    const key = `${'_'.repeat(1024 * 1024)}!`;
+    const cpu = process.cpuUsage();
+    expect(camelKey(key)).toBe(key);
+    const { user, system } = process.cpuUsage(cpu);
+    expect((user + system) / 1000).toBeLessThan(500);
+    expect(camelKey('iso_code')).toBe('isoCode');
+    expect(camelKey('a__!_b')).toBe('a__!B');
   });
 });

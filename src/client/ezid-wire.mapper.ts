@@ -208,7 +208,8 @@ const EMPTY_OBJECT_ID = '000000000000000000000000';
 
 /** snake_case / PascalCase key -> camelCase (`iso_code` -> `isoCode`, `LastLoginAt` -> `lastLoginAt`). */
 export function camelKey(key: string): string {
-  const c = key.replace(/[_-]+([A-Za-z0-9])/g, (_m, ch: string) => ch.toUpperCase());
+  // The run is consumed whole and the letter is optional, so a failed match never rescans it (linear).
+  const c = key.replace(/[_-]+([A-Za-z0-9]?)/g, (m, ch: string) => (ch ? ch.toUpperCase() : m));
   return c.charAt(0).toLowerCase() + c.slice(1);
 }
 
@@ -305,7 +306,8 @@ export function mapUserOrganizations(body: unknown, endpoint: string, userId: st
           bool(o.AllowProfilesOutsideOrganization) ?? bool(o.allow_profiles_outside_organization) ?? false,
         domain: str(o.domain),
         workspaceName: str(o.WorkspaceName) ?? str(o.workspace_name),
-        isActive: bool(o.is_active),
+        // Strict: only JSON `true` is active; `"false"` or `null` must never read as "unknown".
+        isActive: o.is_active === undefined ? undefined : o.is_active === true,
         status: str(o.status) ?? '',
         roles: (Array.isArray(o.roles) ? o.roles : [])
           .map((r) => obj(r))

@@ -224,6 +224,7 @@ export interface EzidUserOrganization {
   readonly allowProfilesOutsideOrganization: boolean;
   readonly domain?: string;
   readonly workspaceName?: string;
+  /** `is_active` parsed strictly: `true` only for JSON `true`; absent when EZiD omits it. */
   readonly isActive?: boolean;
   /** Membership status as EZiD sends it here (`'active'`); `'Verified'` in tokens. */
   readonly status: string;
@@ -233,7 +234,7 @@ export interface EzidUserOrganization {
 /**
  * `users.getOrganizations()`: the user's organizations and roles. This is what the authorization guard
  * reads with `profile.source: 'api'` (each organization becomes an `EzidTenant`; `status: 'active'` with
- * `isActive` not false counts as verified).
+ * `isActive: true` counts as verified, and `isActive` other than `true` never does).
  */
 export interface EzidUserOrganizations {
   readonly userId: string;

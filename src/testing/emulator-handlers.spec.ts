@@ -1,5 +1,6 @@
-import { EZID_ENDPOINTS } from '../client/ezid-endpoints';
+import { EZID_ENDPOINTS, compileEndpointPath } from '../client/ezid-endpoints';
 import { EMULATOR_HANDLERS } from './emulator-handler-table';
+import { EMAIL_RE } from './emulator-handlers';
 
 describe('endpoint table and emulator', () => {
   it('the emulator implements every row of the endpoint table, and nothing else', () => {
@@ -9,5 +10,19 @@ describe('endpoint table and emulator', () => {
   it('no two rows share method + path', () => {
     const keys = Object.values(EZID_ENDPOINTS).map((d) => `${d.method} ${d.path}`);
     expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('checks an email in linear time (1 MiB of dots and no valid domain)', () => {
+    const hostile = `a@a${'.a'.repeat(512 * 1024)}@`;
+    const cpu = process.cpuUsage();
+    expect(EMAIL_RE.test(hostile)).toBe(false);
+    const { user, system } = process.cpuUsage(cpu);
+    expect((user + system) / 1000).toBeLessThan(500);
+    expect(EMAIL_RE.test('demo@example.com')).toBe(true);
+  });
+
+  it('routes only templates whose parameters are whole segments (so matching stays linear)', () => {
+    expect(() => compileEndpointPath('/x/{a}-{b}')).toThrow(/whole segments/);
+    expect(compileEndpointPath('/x/{a}/y')('/x/1/y')).toEqual({ a: '1' });
   });
 });

@@ -63,7 +63,7 @@ const legacyBad = (emu: EzidEmulator, reason: string): EmulatorResponse => ({
 export const str = (v: unknown): string | undefined =>
   typeof v === 'string' && v.length > 0 ? v : undefined;
 /** @internal */
-export const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+export const EMAIL_RE = /^[^\s@]+@[^\s@.]+(?:\.[^\s@.]+)+$/;
 /** @internal */
 export const PHONE_RE = /^\+?[0-9]{6,15}$/;
 /** @internal Wrong codes before a flow or challenge is spent. */

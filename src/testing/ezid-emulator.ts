@@ -7,6 +7,7 @@ import {
   compileEndpointPath,
   resolveEndpointTable,
 } from '../client/ezid-endpoints';
+import { isLoopbackHost } from '../ezid-options.validation';
 import { DEFAULT_EMULATOR_SEED } from './default-seed';
 import { EmulatorRequest, EmulatorResponse, apiError, legacyError } from './emulator-handlers';
 import { EMULATOR_HANDLERS } from './emulator-handler-table';
@@ -39,6 +40,8 @@ interface Route {
  * implements every endpoint of the endpoint table in memory (authentication, users, organizations,
  * roles, permissions, real TOTP MFA, passkeys), signs RS256 tokens whose `tenants` follow the stored
  * memberships, serves a JWKS, delivers links and codes to an `outbox`, and injects faults on demand.
+ * It answers only requests addressed to a loopback `Host` (and, from browsers, a loopback `Origin`):
+ * anything else is 403 `host_not_allowed` (DNS-rebinding defence).
  *
  * @example
  * const emulator = await EzidEmulator.start({ clientId: 'cli_test', clientSecret: 'secret' });
@@ -408,6 +411,12 @@ export class EzidEmulator {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!isLoopbackRequest(req)) {
+      return this.send(res, {
+        status: 403,
+        body: apiError(403, 'host_not_allowed', 'The emulator answers loopback hosts and origins only'),
+      });
+    }
     let url: URL;
     try {
       url = new URL(req.url ?? '/', this.url);
@@ -602,4 +611,30 @@ function dropUndefined(obj: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) if (v !== undefined) out[k] = v;
   return out;
+}
+
+/** Hostname of a `Host` header or an origin, or `undefined` when it does not parse. */
+function hostnameOf(value: string, prefix: string): string | undefined {
+  try {
+    return new URL(prefix + value).hostname;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * DNS-rebinding and drive-by defence: the `Host` must name a loopback host (exactly `localhost`,
+ * 127.0.0.0/8 or `[::1]`), and a browser's `Origin`, when sent, must be a loopback origin too. A page
+ * on another site that rebinds its name to 127.0.0.1 sends its own name as `Host`; a page that posts
+ * to `http://127.0.0.1:<port>` directly sends its own `Origin`.
+ */
+function isLoopbackRequest(req: IncomingMessage): boolean {
+  const host = req.headers.host;
+  const hostname = typeof host === 'string' && host.length > 0 ? hostnameOf(host, 'http://') : undefined;
+  if (hostname === undefined || !isLoopbackHost(hostname)) return false;
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  if (!/^https?:\/\//i.test(origin)) return false;
+  const originHost = hostnameOf(origin, '');
+  return originHost !== undefined && isLoopbackHost(originHost);
 }

@@ -234,7 +234,9 @@ describe('EzidService request pipeline', () => {
         apiBaseUrl: server.url,
         endpoints: { 'magicLink.resend': { method: 'PUT', path: '/v2/magic/{x}' } },
       });
-      await expect(ezid.magicLink.resend('s')).rejects.toThrow(/Missing path parameter/);
+      await expect(ezid.magicLink.resend('s')).rejects.toThrow(
+        /invalid x: must be a non-empty string \(nothing was sent\)/,
+      );
       const ezid2 = serviceFor(emulator, {
         apiBaseUrl: server.url,
         endpoints: { 'magicLink.resend': { method: 'PUT', path: '/v2/magic/resend' } },
@@ -245,6 +247,43 @@ describe('EzidService request pipeline', () => {
     } finally {
       await server.close();
     }
+  });
+
+  describe('hostile error bodies (ReDoS)', () => {
+    const MIB = 1024 * 1024;
+    const fill = (unit: string, size: number): string =>
+      unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
+    const shapes: [string, string][] = [
+      ['eyJ repeated', 'eyJ'],
+      ['19-character runs', 'aaaaaaaaaaaaaaaaaaa '],
+      ['digits', '1'],
+    ];
+
+    it.each(shapes)(
+      'a 1 MiB error body of %s settles as EzidApiError using a fraction of the deadline in CPU',
+      async (_shape, unit) => {
+        const half = Math.floor((MIB - 64) / 2);
+        const body = JSON.stringify({ error_code: fill(unit, half), reason: fill(unit, half) });
+        expect(Buffer.byteLength(body)).toBeLessThanOrEqual(MIB);
+        const server = await rawServer((_req, res) => {
+          res.writeHead(400, { 'content-type': 'application/json' });
+          res.end(body);
+        });
+        try {
+          const ezid = serviceFor(emulator, { apiBaseUrl: server.url, http: { timeoutMs: 2000 } });
+          const cpu = process.cpuUsage();
+          const err = await rejectionOf(ezid.magicLink.send('demo@example.com'));
+          const { user, system } = process.cpuUsage(cpu);
+          expect(err).toBeInstanceOf(EzidApiError);
+          expect((err as EzidApiError).reason.length).toBeLessThanOrEqual(200);
+          expect((err as EzidApiError).code.length).toBeLessThanOrEqual(64);
+          // Linear work on 1 MiB is a few ms; the quadratic redaction took minutes on this input.
+          expect((user + system) / 1000).toBeLessThan(1000);
+        } finally {
+          await server.close();
+        }
+      },
+    );
   });
 
   describe('secret redaction', () => {

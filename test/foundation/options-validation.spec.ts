@@ -60,6 +60,67 @@ describe('EzidModule options validation', () => {
     }
   });
 
+  /** Every URL option, with a setter that places a value in an otherwise valid configuration. */
+  const URL_OPTIONS: [string, (url: string) => EzidModuleOptions][] = [
+    ['apiBaseUrl', (url) => ({ ...valid(), apiBaseUrl: url })],
+    ['legacyApiBaseUrl', (url) => ({ ...valid(), legacyApiBaseUrl: url })],
+    ['token.jwksUri', (url) => ({ ...valid(), token: { jwksUri: url, issuer: 'x' } })],
+    ['callback.publicUrl', (url) => ({ ...valid(), callback: { publicUrl: url } })],
+  ];
+
+  describe.each(URL_OPTIONS)('%s', (path, withUrl) => {
+    it.each([
+      'http://app.localhost:4000/x',
+      'http://evil.localhost/x',
+      'http://localhost.evil.example/x',
+      'http://localhost./x',
+      'http://127.0.0.1.nip.io/x',
+      'http://[::ffff:127.0.0.1]/x',
+    ])('refuses plain http to %s (only literal loopback IPs and exactly localhost)', (url) => {
+      expect(paths(failWith(withUrl(url)))).toContain(path);
+    });
+
+    it.each(['http://localhost:4000', 'http://127.0.0.1:4000', 'http://127.9.8.7', 'http://[::1]:4000'])(
+      'allows plain http to %s',
+      (url) => {
+        expect(() => resolveEzidOptions(withUrl(url))).not.toThrow();
+      },
+    );
+
+    it.each([
+      'http://admin:pa55w0rd@api.example.com/x?key=SK_LIVE_abcdef&v=2#SK_LIVE_frag',
+      'https://admin:pa55w0rd@api.example.com?SK_LIVE_abcdef',
+      'https:admin:pa55w0rd@api.example.com/x?token=SK_LIVE_abcdef',
+      'ftp://admin:pa55w0rd@[bad/x?token=SK_LIVE_abcdef',
+    ])('never echoes userinfo or query values of the rejected %s', (url) => {
+      const e = failWith(withUrl(url));
+      expect(paths(e)).toContain(path);
+      for (const shown of [e.message, JSON.stringify(e.issues), String(e.stack)]) {
+        expect(shown).not.toContain('pa55w0rd');
+        expect(shown).not.toContain('admin');
+        expect(shown).not.toContain('SK_LIVE');
+      }
+      expect(e.message).toContain('***');
+    });
+  });
+
+  it('never echoes URL credentials inside a rejected list (token.issuer)', () => {
+    const e = failWith({
+      ...valid(),
+      token: { jwksUri: 'https://a.example/jwks', issuer: ['https://u:pa55w0rd@i.example?k=SK_LIVE_x', 5] },
+    } as unknown as EzidModuleOptions);
+    expect(paths(e)).toContain('token.issuer');
+    expect(e.message).not.toMatch(/pa55w0rd|SK_LIVE/);
+  });
+
+  it('checks a PEM public key in linear time (many BEGIN lines, no END)', () => {
+    const publicKey = '-----BEGIN PUBLIC KEY-----\n'.repeat(40_000);
+    const cpu = process.cpuUsage();
+    expect(paths(failWith({ ...valid(), token: { publicKey, issuer: 'x' } }))).toContain('token.publicKey');
+    const { user, system } = process.cpuUsage(cpu);
+    expect((user + system) / 1000).toBeLessThan(500);
+  });
+
   it('rejects a missing clientId', () => {
     const { clientId: _omit, ...rest } = valid();
     expect(paths(failWith(rest))).toContain('clientId');

@@ -1,0 +1,76 @@
+import { redactProviderText } from './ezid-redact';
+
+const MIB = 1024 * 1024;
+/** CPU budget for one pass over 1 MiB: far above a linear pass (a few ms), far below a quadratic one (minutes). */
+const CPU_BUDGET_MS = 500;
+
+/** Repeats `unit` to exactly `size` characters. */
+const fill = (unit: string, size = MIB): string => unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
+
+function cpuMs(fn: () => void): number {
+  const start = process.cpuUsage();
+  fn();
+  const { user, system } = process.cpuUsage(start);
+  return (user + system) / 1000;
+}
+
+/** Adversarial shapes for each pattern and for the secret split. */
+const HOSTILE: Record<string, string> = {
+  'JWT prefix without a dot (eyJeyJ…)': fill('eyJ'),
+  'JWT prefix then one long run': 'eyJ' + fill('a', MIB - 3),
+  'JWT prefixes with dots': fill('eyJ.'),
+  'runs of 19 token characters': fill('aaaaaaaaaaaaaaaaaaa '),
+  'one long token run': fill('aB3'),
+  'runs of 20 characters without a digit or mixed case': fill('aaaaaaaaaaaaaaaaaaaa '),
+  'a long digit run': fill('1'),
+  'digit groups': fill('1234 '),
+  'near-misses of a secret': fill('sec_abcdefg'),
+};
+
+describe('redactProviderText', () => {
+  describe.each(Object.entries(HOSTILE))('on 1 MiB of %s', (_shape, text) => {
+    it(`runs every pattern over the whole text in under ${CPU_BUDGET_MS} ms of CPU`, () => {
+      let out = '';
+      const ms = cpuMs(() => (out = redactProviderText(text, ['sec_abcdefgh'], text.length)));
+      expect(out.length).toBeGreaterThan(0);
+      expect(ms).toBeLessThan(CPU_BUDGET_MS);
+    });
+
+    it('truncates before redacting: the work is bounded by the output length', () => {
+      let out = '';
+      const ms = cpuMs(() => (out = redactProviderText(text, ['sec_abcdefgh'], 200)));
+      expect(out.length).toBeLessThanOrEqual(200);
+      expect(ms).toBeLessThan(50);
+    });
+  });
+
+  it('redacts request values, JWTs, long random runs and short codes', () => {
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln';
+    const out = redactProviderText(
+      `bad ${jwt} for alice@example.com, token AbCdEfGhIjKlMnOpQrStUv, code 918273, reason access_token_required`,
+      ['alice@example.com'],
+      500,
+    );
+    expect(out).toBe(
+      'bad [redacted] for [redacted], token [redacted], code [redacted], reason access_token_required',
+    );
+  });
+
+  it('keeps `eyJ` runs without a dot unless they look random', () => {
+    expect(redactProviderText('eyJabc', [], 200)).toBe('eyJabc');
+  });
+
+  it('redacts the fragment of a secret that the cut split in two', () => {
+    const secret = 'sk_live_9f8e7d6c5b4a';
+    const text = `${'x '.repeat(92)}v=${secret} more`;
+    const out = redactProviderText(text, [secret], 200);
+    expect(out).not.toContain(secret.slice(0, 4));
+    expect(out.endsWith('v=[redacted]')).toBe(true);
+  });
+
+  it('redacts a secret longer than the cut', () => {
+    const secret = 'Name With Spaces '.repeat(20);
+    const out = redactProviderText(`unknown user ${secret}`, [secret], 200);
+    expect(out).toBe('unknown user [redacted]');
+  });
+});
