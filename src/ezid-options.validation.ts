@@ -156,6 +156,8 @@ class EzidTokenOptionsDto {
   @IsOptional() @IsPemPublicKey() publicKey?: string;
   @IsStringOrStringArray() issuer!: string | string[];
   @IsOptional() @IsStringOrStringArray() audience?: string | string[];
+  @IsOptional() @IsStringOrStringArray() authorizedParty?: string | string[];
+  @IsOptional() @IsBoolean() requireAuthorizedParty?: boolean;
   @IsOptional() @IsAllowedAlgorithms() algorithms?: string[];
   @IsOptional() @IsInt() @Min(0) @Max(300) clockToleranceSec?: number;
   @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) maxLifetimeSec?: number;
@@ -222,6 +224,8 @@ export interface ResolvedEzidOptions {
     readonly publicKey?: string;
     readonly issuer: readonly string[];
     readonly audience?: readonly string[];
+    readonly authorizedParty: readonly string[];
+    readonly requireAuthorizedParty: boolean;
     readonly algorithms: readonly string[];
     readonly clockToleranceSec: number;
     readonly maxLifetimeSec: number;
@@ -438,6 +442,8 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
       publicKey: token!.publicKey,
       issuer: toList(token!.issuer)!,
       audience: toList(token!.audience),
+      authorizedParty: toList(token!.authorizedParty) ?? [root.clientId],
+      requireAuthorizedParty: token!.requireAuthorizedParty ?? true,
       algorithms: token!.algorithms ? [...token!.algorithms] : ['RS256'],
       clockToleranceSec: token!.clockToleranceSec ?? 30,
       maxLifetimeSec: token!.maxLifetimeSec ?? 86_400,
