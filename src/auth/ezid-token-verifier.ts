@@ -250,12 +250,21 @@ const PSS = {
   saltLength: crypto.constants.RSA_PSS_SALTLEN_DIGEST,
 };
 
-function verifySignature(jws: ParsedJws, vk: EzidVerificationKey): boolean {
+/**
+ * The verifier's signature check, exported so the Wycheproof suite drives this very function:
+ * RS256/384/512 (RSASSA-PKCS1-v1_5) or PS256/384/512 (RSASSA-PSS, MGF1 with the same hash, salt =
+ * hash length, RFC 7518 §3.5) over the bytes of `signingInput`, with `crypto.verify`. The signature
+ * must be exactly the modulus length in bytes. Never throws: `false` for anything unverifiable.
+ */
+export function verifySignature(
+  jws: Pick<ParsedJws, 'header' | 'signingInput' | 'signature'>,
+  vk: Pick<EzidVerificationKey, 'key'>,
+): boolean {
   const alg = jws.header.alg;
-  const hash = HASH[alg];
+  const hash = Object.hasOwn(HASH, alg) ? HASH[alg] : undefined;
   if (!hash) return false;
   const bits = vk.key.asymmetricKeyDetails?.modulusLength ?? 0;
-  if (jws.signature.length !== bits >> 3) return false;
+  if (bits === 0 || jws.signature.length !== (bits + 7) >> 3) return false;
   const data = Buffer.from(jws.signingInput, 'latin1');
   try {
     return alg.charCodeAt(0) === 0x50 /* P */
