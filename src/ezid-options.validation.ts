@@ -167,6 +167,8 @@ class EzidTokenOptionsDto {
   @IsOptional() @IsPemPublicKey() publicKey?: string;
   @IsStringOrStringArray() issuer!: string | string[];
   @IsOptional() @IsStringOrStringArray() audience?: string | string[];
+  @IsOptional() @IsStringOrStringArray() authorizedParty?: string | string[];
+  @IsOptional() @IsBoolean() requireAuthorizedParty?: boolean;
   @IsOptional() @IsAllowedAlgorithms() algorithms?: string[];
   @IsOptional() @IsInt() @Min(0) @Max(300) clockToleranceSec?: number;
   @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) maxLifetimeSec?: number;
@@ -233,6 +235,8 @@ export interface ResolvedEzidOptions {
     readonly publicKey?: string;
     readonly issuer: readonly string[];
     readonly audience?: readonly string[];
+    readonly authorizedParty: readonly string[];
+    readonly requireAuthorizedParty: boolean;
     readonly algorithms: readonly string[];
     readonly clockToleranceSec: number;
     readonly maxLifetimeSec: number;
@@ -483,6 +487,8 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
       publicKey: token!.publicKey,
       issuer: toList(token!.issuer)!,
       audience: toList(token!.audience),
+      authorizedParty: toList(token!.authorizedParty) ?? [root.clientId],
+      requireAuthorizedParty: token!.requireAuthorizedParty ?? true,
       algorithms: token!.algorithms ? [...token!.algorithms] : ['RS256'],
       clockToleranceSec: token!.clockToleranceSec ?? 30,
       maxLifetimeSec: token!.maxLifetimeSec ?? 86_400,

@@ -64,6 +64,17 @@ export interface EzidTokenOptions {
   issuer: string | string[];
   /** Expected `aud`. When set, tokens without a matching `aud` are rejected. */
   audience?: string | string[];
+  /**
+   * The client(s) a token must have been issued to. `azp` and `client_id`, when present, must be one
+   * of these. Default: `clientId`. A list lets one API accept the tokens of several of your EZiD clients.
+   */
+  authorizedParty?: string | string[];
+  /**
+   * With `audience` unset: require `azp` or `client_id` (EZiD access tokens carry `azp`), so a token that
+   * names no client, or names one only through `aud`, is refused. Default `true`. `false` also accepts
+   * tokens that name no client at all (only for an issuer whose every token is meant for this app).
+   */
+  requireAuthorizedParty?: boolean;
   /** Accepted algorithms. Default `['RS256']`. Asymmetric only: `none` and `HS*` are refused at boot. */
   algorithms?: string[];
   /** Allowed clock skew for `exp`, `nbf` and `iat`. Default 30 s, at most 300. */

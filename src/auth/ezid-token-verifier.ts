@@ -52,7 +52,7 @@ const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.c
  * Rules, in order (no I/O before the key lookup, so rejected tokens never cause a JWKS fetch):
  * length cap and JWS compact-charset check before any decoding, canonical base64url, header
  * (JSON object, no duplicate members, `alg` in the allow-list, no `crit`, `typ`), claims (`iss`,
- * `aud`, `sub`, numeric finite `exp`/`iat`/`nbf` with the clock tolerance, maximum lifetime, not an
+ * `aud`, `azp`/`client_id` bound to `token.authorizedParty`, `sub`, numeric finite `exp`/`iat`/`nbf` with the clock tolerance, maximum lifetime, not an
  * ID token), then the key (`kid` from the JWKS or the static PEM; `jku`, `x5u`, `jwk` and `x5c`
  * are never used) and the signature (`crypto.verify` with a cached `KeyObject`).
  *
@@ -68,6 +68,8 @@ export class EzidTokenVerifier {
   private readonly algorithms: ReadonlySet<string>;
   private readonly issuers: ReadonlySet<string>;
   private readonly audiences?: ReadonlySet<string>;
+  private readonly parties: ReadonlySet<string>;
+  private readonly requireParty: boolean;
   private readonly toleranceMs: number;
   private readonly tolerance: number;
   private readonly maxLifetime: number;
@@ -83,6 +85,8 @@ export class EzidTokenVerifier {
     this.algorithms = new Set(t.algorithms);
     this.issuers = new Set(t.issuer);
     this.audiences = t.audience ? new Set(t.audience) : undefined;
+    this.parties = new Set(t.authorizedParty);
+    this.requireParty = t.requireAuthorizedParty;
     this.tolerance = t.clockToleranceSec;
     this.toleranceMs = t.clockToleranceSec * 1000;
     this.maxLifetime = t.maxLifetimeSec;
@@ -186,9 +190,20 @@ export class EzidTokenVerifier {
     const aud = own(p, 'aud') ? p.aud : undefined;
     if (this.audiences) {
       if (!audienceMatches(aud, this.audiences)) throw new EzidTokenError('token_invalid', 'aud_mismatch');
-    } else if (aud !== undefined && audienceMatches(aud, new Set([this.clientId]))) {
-      // No audience configured (EZiD access tokens carry none): `aud = client_id` is an ID token.
-      throw new EzidTokenError('token_invalid', 'id_token_audience');
+    } else if (aud !== undefined) {
+      // No audience configured (EZiD access tokens carry none): an `aud` naming an authorized client is
+      // an ID token (OIDC Core §2); any other names someone else's token.
+      throw new EzidTokenError(
+        'token_invalid',
+        audienceMatches(aud, this.parties) || audienceMatches(aud, new Set([this.clientId]))
+          ? 'id_token_audience'
+          : 'aud_foreign',
+      );
+    }
+    const hasAzp = checkPartyClaim(p, 'azp', this.parties);
+    const hasClientId = checkPartyClaim(p, 'client_id', this.parties);
+    if (!hasAzp && !hasClientId && !this.audiences && this.requireParty) {
+      throw new EzidTokenError('token_invalid', 'unbound');
     }
     const sub = own(p, 'sub') ? p.sub : undefined;
     if (typeof sub !== 'string' || sub.length === 0) throw new EzidTokenError('token_invalid', 'sub_invalid');
@@ -206,6 +221,22 @@ export class EzidTokenVerifier {
   }
 }
 
+/**
+ * `azp` / `client_id`, when present, must be a non-empty string naming an authorized party
+ * (cross-client replay). Returns whether the claim is present.
+ */
+function checkPartyClaim(
+  p: Readonly<Record<string, unknown>>,
+  name: string,
+  parties: ReadonlySet<string>,
+): boolean {
+  if (!own(p, name)) return false;
+  const v = p[name];
+  if (typeof v !== 'string' || v.length === 0) throw new EzidTokenError('token_invalid', `${name}_invalid`);
+  if (!parties.has(v)) throw new EzidTokenError('token_invalid', `${name}_mismatch`);
+  return true;
+}
+
 function audienceMatches(aud: unknown, accepted: ReadonlySet<string>): boolean {
   if (typeof aud === 'string') return accepted.has(aud);
   if (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string')) {
@@ -219,12 +250,21 @@ const PSS = {
   saltLength: crypto.constants.RSA_PSS_SALTLEN_DIGEST,
 };
 
-function verifySignature(jws: ParsedJws, vk: EzidVerificationKey): boolean {
+/**
+ * The verifier's signature check, exported so the Wycheproof suite drives this very function:
+ * RS256/384/512 (RSASSA-PKCS1-v1_5) or PS256/384/512 (RSASSA-PSS, MGF1 with the same hash, salt =
+ * hash length, RFC 7518 §3.5) over the bytes of `signingInput`, with `crypto.verify`. The signature
+ * must be exactly the modulus length in bytes. Never throws: `false` for anything unverifiable.
+ */
+export function verifySignature(
+  jws: Pick<ParsedJws, 'header' | 'signingInput' | 'signature'>,
+  vk: Pick<EzidVerificationKey, 'key'>,
+): boolean {
   const alg = jws.header.alg;
-  const hash = HASH[alg];
+  const hash = Object.hasOwn(HASH, alg) ? HASH[alg] : undefined;
   if (!hash) return false;
   const bits = vk.key.asymmetricKeyDetails?.modulusLength ?? 0;
-  if (jws.signature.length !== bits >> 3) return false;
+  if (bits === 0 || jws.signature.length !== (bits + 7) >> 3) return false;
   const data = Buffer.from(jws.signingInput, 'latin1');
   try {
     return alg.charCodeAt(0) === 0x50 /* P */

@@ -4,6 +4,8 @@ import { EzidTokenError } from './ezid-token.errors';
 export interface EzidHttpRequestLike {
   headers?: Record<string, string | string[] | undefined>;
   url?: string;
+  /** Express and Fastify: the URL as received, before any rewrite of `url`. */
+  originalUrl?: string;
   body?: unknown;
   cookies?: Record<string, unknown>;
 }
@@ -38,11 +40,19 @@ export function readCookie(cookieHeader: unknown, name: string): string | undefi
   return found === '' ? undefined : found;
 }
 
-function hasQueryToken(url: unknown): boolean {
+/**
+ * Whether the query string of a raw request URL names `access_token`, with URLSearchParams
+ * semantics: any percent-encoding of the name (`access%5Ftoken`, `%61ccess_token`), any value
+ * (empty, none), any number of times.
+ */
+export function hasQueryToken(url: unknown): boolean {
   if (typeof url !== 'string') return false;
   const q = url.indexOf('?');
-  if (q === -1 || url.indexOf('access_token', q) === -1) return false;
-  return new URLSearchParams(url.slice(q + 1)).has('access_token');
+  if (q === -1) return false;
+  const query = url.slice(q + 1);
+  // Without a '%', decoding only turns '+' into ' ': the name can then only appear literally.
+  if (query.indexOf('%') === -1 && query.indexOf('access_token') === -1) return false;
+  return new URLSearchParams(query).has('access_token');
 }
 
 function hasBodyToken(body: unknown): boolean {
@@ -72,7 +82,11 @@ export function extractHttpToken(req: EzidHttpRequestLike, cookieName?: string):
   if (fromHeader !== undefined && fromCookie !== undefined && fromHeader !== fromCookie) {
     throw new EzidTokenError('invalid_request', 'token_in_header_and_cookie');
   }
-  if (hasQueryToken(req.url) || hasBodyToken(req.body))
+  if (
+    hasQueryToken(req.url) ||
+    (req.originalUrl !== req.url && hasQueryToken(req.originalUrl)) ||
+    hasBodyToken(req.body)
+  )
     throw new EzidTokenError('invalid_request', 'token_in_two_places');
   return token;
 }
