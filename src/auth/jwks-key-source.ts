@@ -16,8 +16,9 @@ export interface EzidVerificationKey {
 /** Where the verifier gets its keys: a JWKS endpoint or a static PEM. */
 export interface EzidKeySource {
   /**
-   * The key for a token header. Returns synchronously when the key is cached and fresh (no I/O on
-   * the steady-state path), a promise when a JWKS fetch is needed. Throws / rejects with
+   * The key for a token header. Returns synchronously when the key is cached, fresh or stale within
+   * the stale-if-error window (no I/O on the request path; a stale set is refreshed in the
+   * background), a promise when the request must wait for a JWKS fetch. Throws / rejects with
    * `EzidTokenError` (unknown or ambiguous key: 401) or `EzidKeysUnavailableError` (503).
    */
   getKey(kid: string | undefined, alg: string): EzidVerificationKey | Promise<EzidVerificationKey>;
