@@ -173,6 +173,7 @@ class EzidTokenOptionsDto {
   @IsOptional() @IsInt() @Min(0) @Max(300) clockToleranceSec?: number;
   @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) maxLifetimeSec?: number;
   @IsOptional() @IsInt() @Min(256) @Max(65_536) maxTokenBytes?: number;
+  @IsOptional() @IsInt() @Min(65_536) verifiedCacheMaxBytes?: number;
   @IsOptional() @IsString() @IsNotEmpty() typ?: string;
   @IsOptional() @IsString() @IsNotEmpty() cookieName?: string;
   @IsOptional() @IsObject() jwks?: EzidJwksOptionsDto;
@@ -241,6 +242,7 @@ export interface ResolvedEzidOptions {
     readonly clockToleranceSec: number;
     readonly maxLifetimeSec: number;
     readonly maxTokenBytes: number;
+    readonly verifiedCacheMaxBytes: number;
     readonly typ?: string;
     readonly cookieName?: string;
     readonly jwks: {
@@ -493,6 +495,7 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
       clockToleranceSec: token!.clockToleranceSec ?? 30,
       maxLifetimeSec: token!.maxLifetimeSec ?? 86_400,
       maxTokenBytes: token!.maxTokenBytes ?? 8192,
+      verifiedCacheMaxBytes: token!.verifiedCacheMaxBytes ?? 64 * 1024 * 1024,
       typ: token!.typ,
       cookieName: token!.cookieName,
       jwks: {

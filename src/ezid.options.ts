@@ -83,6 +83,12 @@ export interface EzidTokenOptions {
   maxLifetimeSec?: number;
   /** Longest accepted token, in bytes, checked before any decoding. Default 8192. */
   maxTokenBytes?: number;
+  /**
+   * Bound, in bytes, of the verified-token cache (besides its 10 000 entries): each entry is accounted
+   * for a fixed overhead plus an estimate of the user object it keeps (large tokens keep none and
+   * rebuild the user from the token on a hit). Default 67108864 (64 MiB), at least 65536.
+   */
+  verifiedCacheMaxBytes?: number;
   /** When set (e.g. `'at+jwt'`), the JOSE header `typ` must equal it (case-insensitive, `application/` prefix allowed). */
   typ?: string;
   /** Also accept the access token from this cookie. */

@@ -1,5 +1,10 @@
 import { CanActivate, DynamicModule, ExecutionContext, Injectable, Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import {
+  EZID_MONOTONIC_CLOCK,
+  type EzidMonotonicClock,
+  SYSTEM_MONOTONIC_CLOCK,
+} from '../common/monotonic-clock';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { EZID_MODULE_OPTIONS, InjectEzidOptions } from '../ezid.module-definition';
 import { EZID_KEY_SOURCE } from './auth.constants';
@@ -9,7 +14,10 @@ import { EzidTokenVerifier } from './ezid-token-verifier';
 import { type EzidKeySource, JwksKeySource, StaticKeySource } from './jwks-key-source';
 
 /** Builds the process-wide key source (one JWKS client per process) from the options. */
-export function createKeySource(options: ResolvedEzidOptions): EzidKeySource {
+export function createKeySource(
+  options: ResolvedEzidOptions,
+  clock: EzidMonotonicClock = SYSTEM_MONOTONIC_CLOCK,
+): EzidKeySource {
   const t = options.token;
   if (t.publicKey) return new StaticKeySource(t.publicKey);
   return new JwksKeySource({
@@ -19,6 +27,7 @@ export function createKeySource(options: ResolvedEzidOptions): EzidKeySource {
     cooldownMs: t.jwks.cooldownSec * 1000,
     timeoutMs: t.jwks.timeoutMs,
     staleIfErrorMs: t.jwks.staleIfErrorSec * 1000,
+    clock,
   });
 }
 
@@ -44,7 +53,12 @@ export class EzidGlobalAuthGuard implements CanActivate {
  * Owned by the auth area; the module only concatenates these lists.
  */
 export const authProviders: Provider[] = [
-  { provide: EZID_KEY_SOURCE, useFactory: createKeySource, inject: [EZID_MODULE_OPTIONS] },
+  { provide: EZID_MONOTONIC_CLOCK, useValue: SYSTEM_MONOTONIC_CLOCK },
+  {
+    provide: EZID_KEY_SOURCE,
+    useFactory: createKeySource,
+    inject: [EZID_MODULE_OPTIONS, EZID_MONOTONIC_CLOCK],
+  },
   EzidTokenVerifier,
   EzidAuthGuard,
   EzidJwtStrategy,

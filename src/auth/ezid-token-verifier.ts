@@ -35,8 +35,54 @@ const NON_ACCESS_TYP_CLAIM = new Set(['id', 'refresh', 'logout']);
 /** Claims only an ID token carries (OIDC Core §2, §3.1.3.6). */
 const ID_TOKEN_CLAIMS = ['nonce', 'at_hash', 'c_hash', 's_hash'];
 
-/** Bound of the verified-token cache. */
+/** Bound of the verified-token cache, in entries (`token.verifiedCacheMaxBytes` bounds its bytes). */
 export const VERIFIED_TOKEN_CACHE_MAX = 10_000;
+/** Bytes every verified-token cache entry is accounted for besides its user: the key (a SHA-256), the entry, the map slot. */
+export const VERIFIED_TOKEN_ENTRY_BYTES = 256;
+/** Largest estimated user object a cache entry keeps; a larger one is rebuilt from the token on each hit. */
+export const VERIFIED_TOKEN_USER_MAX_BYTES = 16 * 1024;
+
+/**
+ * A verified-token cache entry: what a hit needs and no more. `verified` (the user object) is kept
+ * only when its estimated size is at most `VERIFIED_TOKEN_USER_MAX_BYTES`; otherwise a hit rebuilds
+ * the user from the token string, which is the exact string that was verified (the key is its SHA-256).
+ */
+interface CacheEntry {
+  readonly verified?: EzidVerifiedToken;
+  readonly key: EzidVerificationKey;
+  readonly expMs: number;
+  readonly nbfMs: number;
+  /** Bytes accounted for this entry. */
+  readonly bytes: number;
+}
+
+const entryBytes = (e: CacheEntry): number => e.bytes;
+
+/**
+ * A rough upper estimate of the heap a parsed JSON value keeps on 64-bit V8, or `Infinity` once it
+ * passes `budget` (the walk stops there).
+ */
+export function estimateRetainedBytes(value: unknown, budget: number): number {
+  let total = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') total += 24 + (Buffer.byteLength(v) === v.length ? 1 : 2) * v.length;
+    else if (Array.isArray(v)) {
+      total += 32 + 8 * v.length;
+      for (const x of v) stack.push(x);
+    } else if (v !== null && typeof v === 'object') {
+      const keys = Object.keys(v);
+      total += 56;
+      for (const k of keys) {
+        total += 48 + k.length;
+        stack.push((v as Record<string, unknown>)[k]);
+      }
+    } else total += 16;
+    if (total > budget) return Infinity;
+  }
+  return total;
+}
 
 function normTyp(typ: string): string {
   const t = typ.toLowerCase();
@@ -64,7 +110,7 @@ const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.c
 @Injectable()
 export class EzidTokenVerifier {
   private readonly logger = new Logger('EzidTokenVerifier');
-  private readonly cache = new BoundedCache<string, EzidVerifiedToken>(VERIFIED_TOKEN_CACHE_MAX);
+  private readonly cache: BoundedCache<string, CacheEntry>;
   private readonly algorithms: ReadonlySet<string>;
   private readonly issuers: ReadonlySet<string>;
   private readonly audiences?: ReadonlySet<string>;
@@ -93,6 +139,10 @@ export class EzidTokenVerifier {
     this.maxBytes = t.maxTokenBytes;
     this.typ = t.typ ? normTyp(t.typ) : undefined;
     this.clientId = options.clientId;
+    this.cache = new BoundedCache<string, CacheEntry>(VERIFIED_TOKEN_CACHE_MAX, {
+      maxBytes: t.verifiedCacheMaxBytes,
+      sizeOf: entryBytes,
+    });
   }
 
   /**
@@ -126,7 +176,7 @@ export class EzidTokenVerifier {
         now + this.toleranceMs >= hit.nbfMs &&
         this.keys.isCurrent(hit.key)
       ) {
-        return hit;
+        return hit.verified ?? this.rebuild(token, hit);
       }
       this.cache.delete(id);
     }
@@ -151,14 +201,36 @@ export class EzidTokenVerifier {
       throw err;
     }
     const p = jws.payload;
-    const entry: EzidVerifiedToken = Object.freeze({
+    const verified: EzidVerifiedToken = Object.freeze({
       user: createEzidUser(p),
       key,
       expMs: (p.exp as number) * 1000,
       nbfMs: typeof p.nbf === 'number' ? p.nbf * 1000 : 0,
     });
-    this.cache.set(id, entry);
-    return entry;
+    // The user (claims and mapped tenants) is kept only when small; the token itself never is.
+    const userBytes = Math.ceil(estimateRetainedBytes(p, VERIFIED_TOKEN_USER_MAX_BYTES / 1.5) * 1.5);
+    const keep = userBytes <= VERIFIED_TOKEN_USER_MAX_BYTES;
+    this.cache.set(
+      id,
+      Object.freeze({
+        verified: keep ? verified : undefined,
+        key,
+        expMs: verified.expMs,
+        nbfMs: verified.nbfMs,
+        bytes: VERIFIED_TOKEN_ENTRY_BYTES + (keep ? userBytes : 0),
+      }),
+    );
+    return verified;
+  }
+
+  /** A cache hit whose entry keeps no user: the user again from this (already verified) token string. */
+  private rebuild(token: string, hit: CacheEntry): EzidVerifiedToken {
+    return Object.freeze({
+      user: createEzidUser(parseCompactJws(token, this.maxBytes).payload),
+      key: hit.key,
+      expMs: hit.expMs,
+      nbfMs: hit.nbfMs,
+    });
   }
 
   private checkHeader(h: JwsHeader): void {

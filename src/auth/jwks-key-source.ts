@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import * as crypto from 'node:crypto';
 import { JwksClient } from 'jwks-rsa';
+import { type EzidMonotonicClock, SYSTEM_MONOTONIC_CLOCK } from '../common/monotonic-clock';
 import { EzidConfigurationError } from '../ezid.errors';
 import { EzidKeysUnavailableError, EzidTokenError } from './ezid-token.errors';
 
@@ -15,8 +16,9 @@ export interface EzidVerificationKey {
 /** Where the verifier gets its keys: a JWKS endpoint or a static PEM. */
 export interface EzidKeySource {
   /**
-   * The key for a token header. Returns synchronously when the key is cached and fresh (no I/O on
-   * the steady-state path), a promise when a JWKS fetch is needed. Throws / rejects with
+   * The key for a token header. Returns synchronously when the key is cached, fresh or stale within
+   * the stale-if-error window (no I/O on the request path; a stale set is refreshed in the
+   * background), a promise when the request must wait for a JWKS fetch. Throws / rejects with
    * `EzidTokenError` (unknown or ambiguous key: 401) or `EzidKeysUnavailableError` (503).
    */
   getKey(kid: string | undefined, alg: string): EzidVerificationKey | Promise<EzidVerificationKey>;
@@ -69,9 +71,12 @@ export interface JwksKeySourceOptions {
   cooldownMs: number;
   timeoutMs: number;
   staleIfErrorMs: number;
+  /** Clock of ages and cooldowns. Default `SYSTEM_MONOTONIC_CLOCK`. */
+  clock?: EzidMonotonicClock;
 }
 
 interface KeySet {
+  /** Monotonic ms. */
   readonly fetchedAt: number;
   readonly byKid: Map<string, EzidVerificationKey>;
   readonly all: readonly EzidVerificationKey[];
@@ -118,14 +123,20 @@ export async function fetchJwksDocument(uri: string, timeoutMs: number): Promise
 
 /**
  * Keys from a JWKS endpoint, fetched with jwks-rsa's `JwksClient` (custom `fetcher`, its own
- * per-kid cache and rate limiter off) and cached here as a whole set of parsed `KeyObject`s:
+ * per-kid cache and rate limiter off) and cached here as a whole set of parsed `KeyObject`s.
+ * Ages and cooldowns are measured on a monotonic clock, so a wall clock stepped back or forward
+ * neither freezes nor expires the set (token claims stay on the wall clock, in the verifier):
  *
- * - one fetch in flight at a time: concurrent misses (any kids) wait for the same fetch;
+ * - one fetch in flight at a time: every request that has to wait (any kid) waits for the same fetch;
  * - an unknown `kid` triggers at most one fetch per `cooldownMs`; during the cooldown it is
  *   rejected (401) straight away, so a flood of junk kids costs nothing, and a newly rotated kid is
  *   picked up by the first fetch after it is published (at worst one cooldown later);
- * - a set older than `cacheMaxAgeMs` is refetched (subject to the same cooldown); when that fails,
- *   known keys keep working until `cacheMaxAgeMs + staleIfErrorMs` after the last good fetch;
+ * - stale-while-revalidate: once the set is older than `cacheMaxAgeMs`, a known kid is answered at
+ *   once from the cached set and one background refresh starts (subject to the same cooldown); only
+ *   an unknown kid waits for a fetch. A successful refresh replaces the set, so a removed key stops
+ *   working then (revocation latency: `cacheMaxAgeMs` plus one fetch);
+ * - stale-if-error: known keys keep working until `cacheMaxAgeMs + staleIfErrorMs` after the last
+ *   good fetch; after that a request waits for a fetch like a cold start;
  * - no usable key and no fetch possible: `EzidKeysUnavailableError` (503), never 401.
  */
 export class JwksKeySource implements EzidKeySource {
@@ -133,11 +144,14 @@ export class JwksKeySource implements EzidKeySource {
   readonly client: JwksClient;
   private set?: KeySet;
   private lastAttemptAt = -Infinity;
+  private lastFetchFailed = false;
   private inflight?: Promise<boolean>;
   private lastStaleLogAt = -Infinity;
   private readonly logger = new Logger('EzidJwks');
+  private readonly clock: EzidMonotonicClock;
 
   constructor(private readonly options: JwksKeySourceOptions) {
+    this.clock = options.clock ?? SYSTEM_MONOTONIC_CLOCK;
     this.client = new JwksClient({
       jwksUri: options.jwksUri,
       cache: false,
@@ -148,15 +162,27 @@ export class JwksKeySource implements EzidKeySource {
   }
 
   getKey(kid: string | undefined, alg: string): EzidVerificationKey | Promise<EzidVerificationKey> {
-    const now = Date.now();
+    const now = this.clock.now();
     const set = this.set;
-    if (set && now - set.fetchedAt < this.options.cacheMaxAgeMs) {
-      const vk = select(set, kid, alg);
-      if (vk) return vk;
-      if (this.inflight) return this.inflight.then((ok) => this.afterFetch(kid, alg, ok));
-      if (now - this.lastAttemptAt < this.options.cooldownMs)
-        throw new EzidTokenError('token_invalid', 'kid_unknown');
-      return this.refresh().then((ok) => this.afterFetch(kid, alg, ok));
+    if (set) {
+      const age = now - set.fetchedAt;
+      if (age < this.options.cacheMaxAgeMs) {
+        const vk = select(set, kid, alg);
+        if (vk) return vk;
+        if (this.inflight) return this.inflight.then((ok) => this.afterFetch(kid, alg, ok));
+        if (now - this.lastAttemptAt < this.options.cooldownMs)
+          throw new EzidTokenError('token_invalid', 'kid_unknown');
+        return this.refresh().then((ok) => this.afterFetch(kid, alg, ok));
+      }
+      if (age < this.options.cacheMaxAgeMs + this.options.staleIfErrorMs) {
+        const vk = select(set, kid, alg);
+        if (vk) {
+          // Stale-while-revalidate: answer now, refresh in the background (never awaited here).
+          if (!this.inflight && now - this.lastAttemptAt >= this.options.cooldownMs) void this.refresh();
+          this.warnIfServingAfterFailure(now, age);
+          return vk;
+        }
+      }
     }
     if (this.inflight) return this.inflight.then((ok) => this.afterFetch(kid, alg, ok));
     if (now - this.lastAttemptAt >= this.options.cooldownMs) {
@@ -167,22 +193,29 @@ export class JwksKeySource implements EzidKeySource {
 
   isCurrent(key: EzidVerificationKey): boolean {
     const set = this.set;
-    if (!set || Date.now() - set.fetchedAt >= this.options.cacheMaxAgeMs) return false;
+    if (!set || this.clock.now() - set.fetchedAt >= this.options.cacheMaxAgeMs) return false;
     return key.kid !== undefined
       ? set.byKid.get(key.kid) === key
       : set.all.length === 1 && set.all[0] === key;
   }
 
+  /** The fetch in flight, if any (resolves to whether it succeeded; never rejects). For tests and health checks. */
+  get refreshing(): Promise<boolean> | undefined {
+    return this.inflight;
+  }
+
   /** Starts a fetch now (used by tests and to warm the cache at boot). Resolves to whether it succeeded. */
   refresh(): Promise<boolean> {
     if (this.inflight) return this.inflight;
-    this.lastAttemptAt = Date.now();
+    this.lastAttemptAt = this.clock.now();
     const p = this.fetchSet().then(
       (set) => {
         this.set = set;
+        this.lastFetchFailed = false;
         return true;
       },
       (err: unknown) => {
+        this.lastFetchFailed = true;
         this.logger.warn(`JWKS fetch failed: ${describeError(err)}`);
         return false;
       },
@@ -195,7 +228,7 @@ export class JwksKeySource implements EzidKeySource {
   }
 
   private afterFetch(kid: string | undefined, alg: string, ok: boolean): EzidVerificationKey {
-    const now = Date.now();
+    const now = this.clock.now();
     const set = this.set;
     if (ok && set) {
       const vk = select(set, kid, alg);
@@ -203,6 +236,14 @@ export class JwksKeySource implements EzidKeySource {
       throw new EzidTokenError('token_invalid', 'kid_unknown');
     }
     return this.staleOrUnavailable(kid, alg, now, 'jwks_fetch_failed');
+  }
+
+  private warnIfServingAfterFailure(now: number, age: number): void {
+    if (!this.lastFetchFailed || now - this.lastStaleLogAt < this.options.cooldownMs) return;
+    this.lastStaleLogAt = now;
+    this.logger.warn(
+      `Serving cached signing keys ${Math.round(age / 1000)} s old: the JWKS cannot be fetched`,
+    );
   }
 
   private staleOrUnavailable(
@@ -218,12 +259,7 @@ export class JwksKeySource implements EzidKeySource {
       if (age < this.options.cacheMaxAgeMs + this.options.staleIfErrorMs) {
         const vk = select(set, kid, alg);
         if (vk) {
-          if (age >= this.options.cacheMaxAgeMs && now - this.lastStaleLogAt >= this.options.cooldownMs) {
-            this.lastStaleLogAt = now;
-            this.logger.warn(
-              `Serving cached signing keys ${Math.round(age / 1000)} s old: the JWKS cannot be fetched`,
-            );
-          }
+          if (age >= this.options.cacheMaxAgeMs) this.warnIfServingAfterFailure(now, age);
           return vk;
         }
         // A fresh set that does not know this kid: an unknown key, not an outage.
@@ -252,7 +288,7 @@ export class JwksKeySource implements EzidKeySource {
     if (all.length === 0) throw new Error('JWKS document has no usable signing key');
     const byKid = new Map<string, EzidVerificationKey>();
     for (const vk of all) if (vk.kid !== undefined) byKid.set(vk.kid, vk);
-    return { fetchedAt: Date.now(), byKid, all };
+    return { fetchedAt: this.clock.now(), byKid, all };
   }
 
   private importJwk(

@@ -1,5 +1,6 @@
 import type { DynamicModule, Provider } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { EzidHttpHeadersInterceptor } from '../common/ezid-http-headers.interceptor';
 import { EZID_MODULE_OPTIONS } from '../ezid.module-definition';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { EzidAuthorizer } from './ezid-authorizer';
@@ -26,6 +27,7 @@ export const authzProviders: Provider[] = [
   EzidAuthorizer,
   EzidRolesGuard,
   globalRolesGuard,
+  { provide: APP_INTERCEPTOR, useClass: EzidHttpHeadersInterceptor },
 ];
 export const authzExports: NonNullable<DynamicModule['exports']> = [
   EZID_PROFILE_SOURCE,

@@ -52,6 +52,33 @@ describe('EzidProfileCache', () => {
     expect(await cache.get('u1', async () => tenants)).toEqual(tenants);
   });
 
+  it('counts the TTL from the start of the fetch, not its end', async () => {
+    let now = 1000;
+    const cache = new EzidProfileCache(60_000, 10, () => now);
+    const load = jest.fn(async () => {
+      now += 50_000; // a slow source
+      return tenants;
+    });
+    await cache.get('u1', load);
+    now += 10_000; // 60 s after the fetch started, 10 s after it ended
+    expect(cache.get('u1', load)).toBeInstanceOf(Promise);
+    expect(load).toHaveBeenCalledTimes(2);
+  });
+
+  it('invalidate() during a fetch: the fetch does not populate the cache; later callers fetch again', async () => {
+    const cache = new EzidProfileCache(60_000, 10);
+    let release!: (t: EzidTenant[]) => void;
+    const slow = jest.fn(() => new Promise<EzidTenant[]>((r) => (release = r)));
+    const before = cache.get('u1', slow);
+    cache.invalidate('u1');
+    const fresh = jest.fn(async () => [] as EzidTenant[]);
+    expect(await cache.get('u1', fresh)).toEqual([]);
+    release(tenants);
+    expect(await before).toEqual(tenants);
+    expect(cache.get('u1', fresh)).toEqual([]);
+    expect(fresh).toHaveBeenCalledTimes(1);
+  });
+
   it('invalidate() forgets one user or everyone', async () => {
     const cache = new EzidProfileCache(60_000, 10);
     await cache.get('a', async () => tenants);

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { EzidHttpException } from '../common/ezid-http.exception';
+import { SYSTEM_MONOTONIC_CLOCK } from '../common/monotonic-clock';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import type { EzidTenant, EzidUser } from '../interfaces/ezid-user.interface';
@@ -35,18 +36,26 @@ interface CacheEntry {
   readonly expiresAt: number;
 }
 
+/** One fetch in flight for a user; replaced (so it no longer counts) when the user is invalidated. */
+interface Flight {
+  readonly promise: Promise<readonly EzidTenant[]>;
+}
+
 /**
- * A per-process cache of users' tenants: a TTL, a bound on the number of users (least recently used
- * first out), and one in-flight fetch per user however many requests wait for it. Failures are not cached.
+ * A per-process cache of users' tenants: a TTL counted from the start of the fetch, a bound on the
+ * number of users (least recently stored first out), and one in-flight fetch per user however many
+ * requests wait for it. Failures are not cached. `invalidate()` is final: a fetch that started before
+ * it never populates the cache, and requests after it start a fresh fetch. Times come from a
+ * monotonic clock by default.
  */
 export class EzidProfileCache {
   private readonly entries = new Map<string, CacheEntry>();
-  private readonly inflight = new Map<string, Promise<readonly EzidTenant[]>>();
+  private readonly inflight = new Map<string, Flight>();
 
   constructor(
     private readonly ttlMs: number,
     private readonly maxEntries: number,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => SYSTEM_MONOTONIC_CLOCK.now(),
   ) {}
 
   /** Entries currently held (for tests and metrics). */
@@ -64,24 +73,34 @@ export class EzidProfileCache {
       if (hit.expiresAt > this.now()) return hit.tenants;
       this.entries.delete(userId);
     }
-    let pending = this.inflight.get(userId);
-    if (!pending) {
-      pending = this.fetch(userId, load);
-      this.inflight.set(userId, pending);
-    }
-    return pending;
+    const pending = this.inflight.get(userId);
+    if (pending) return pending.promise;
+    const flight: { promise?: Promise<readonly EzidTenant[]> } = {};
+    this.inflight.set(userId, flight as Flight);
+    flight.promise = this.fetch(userId, load, flight as Flight);
+    return flight.promise;
   }
 
-  /** Forgets one user (after a membership change) or everyone. */
+  /**
+   * Forgets one user (after a membership change) or everyone. A fetch already in flight for them
+   * is disowned: its result is not cached, and the next request fetches again.
+   */
   invalidate(userId?: string): void {
-    if (userId === undefined) this.entries.clear();
-    else this.entries.delete(userId);
+    if (userId === undefined) {
+      this.entries.clear();
+      this.inflight.clear();
+    } else {
+      this.entries.delete(userId);
+      this.inflight.delete(userId);
+    }
   }
 
   private async fetch(
     userId: string,
     load: (userId: string) => Promise<readonly EzidTenant[]>,
+    flight: Flight,
   ): Promise<readonly EzidTenant[]> {
+    const startedAt = this.now();
     try {
       let tenants: readonly EzidTenant[];
       try {
@@ -92,13 +111,17 @@ export class EzidProfileCache {
       }
       if (!Array.isArray(tenants)) throw profileUnavailable();
       const frozen = Object.freeze([...tenants]);
-      this.entries.set(userId, { tenants: frozen, expiresAt: this.now() + this.ttlMs });
-      while (this.entries.size > this.maxEntries) {
-        this.entries.delete(this.entries.keys().next().value as string);
+      // Only the user's current flight may populate the cache: invalidate() disowns older ones.
+      if (this.inflight.get(userId) === flight) {
+        this.entries.delete(userId);
+        this.entries.set(userId, { tenants: frozen, expiresAt: startedAt + this.ttlMs });
+        while (this.entries.size > this.maxEntries) {
+          this.entries.delete(this.entries.keys().next().value as string);
+        }
       }
       return frozen;
     } finally {
-      this.inflight.delete(userId);
+      if (this.inflight.get(userId) === flight) this.inflight.delete(userId);
     }
   }
 }
@@ -107,7 +130,8 @@ const NO_TENANTS: readonly EzidTenant[] = Object.freeze([]);
 
 /**
  * Gives the guard and `EzidAuthorizer` a user's tenants: the token's `tenants` (synchronously) with
- * `profile.source: 'token'`, or the cached profile API result with `'api'`. Internal.
+ * `profile.source: 'token'`, or the cached profile API result with `'api'`. Inject it to call
+ * `cache.invalidate(userId)` after a membership change.
  */
 @Injectable()
 export class EzidProfileStore {

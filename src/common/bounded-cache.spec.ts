@@ -43,4 +43,24 @@ describe('BoundedCache', () => {
     expect(cache.get('a')).toBeUndefined();
     expect(() => new BoundedCache(1)).toThrow(RangeError);
   });
+
+  it('with maxBytes: never accounts more than maxBytes, keeps accounting exact across hits and deletes', () => {
+    const cache = new BoundedCache<number, { bytes: number }>(1000, {
+      maxBytes: 10_000,
+      sizeOf: (v) => v.bytes,
+    });
+    for (let i = 0; i < 5000; i++) {
+      cache.set(i, { bytes: 1 + ((i * 37) % 900) });
+      if (i % 7 === 0) cache.get(i - 3);
+      if (i % 11 === 0) cache.delete(i - 5);
+      expect(cache.bytes).toBeLessThanOrEqual(10_000);
+    }
+    expect(cache.bytes).toBeGreaterThan(0);
+    for (let i = 0; i < 5000; i++) cache.delete(i);
+    expect([cache.size, cache.bytes]).toEqual([0, 0]);
+    // An entry larger than half of maxBytes is not stored.
+    cache.set(-1, { bytes: 6000 });
+    expect(cache.get(-1)).toBeUndefined();
+    expect(() => new BoundedCache(10, { maxBytes: 100 })).toThrow(RangeError);
+  });
 });

@@ -119,6 +119,11 @@ export interface EmulatorFault {
   dribble?: { intervalMs: number; bytes?: number };
   /** 302 with `Location: redirect`. */
   redirect?: string;
+  /**
+   * Hold the answer, computed when the request arrives, until this promise settles: a gate the test
+   * opens (e.g. to act while a client's request is in flight, then deliver the earlier answer).
+   */
+  gate?: Promise<unknown>;
   /** Apply to the next N requests only. Default: until cleared. */
   times?: number;
 }

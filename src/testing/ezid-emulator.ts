@@ -473,6 +473,7 @@ export class EzidEmulator {
         response = await this.dispatch(route!, params, url, req, raw);
       }
     }
+    if (fault?.gate) await fault.gate.catch(() => undefined);
     if (this.stopped) return;
     if (fault?.dribble) return this.dribble(res, response, fault.dribble);
     this.send(res, response);

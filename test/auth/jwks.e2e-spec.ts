@@ -4,6 +4,8 @@
  */
 import * as crypto from 'node:crypto';
 import type { EzidJwksOptions } from '../../src';
+import { EZID_KEY_SOURCE } from '../../src/auth/auth.constants';
+import type { JwksKeySource } from '../../src/auth/jwks-key-source';
 import { EzidEmulator } from '../../src/testing';
 import { PLATFORMS, type Platform, type TestApp, bearer, startApp } from './auth-test-app';
 
@@ -27,6 +29,7 @@ describe.each(PLATFORMS)('JWKS behaviour (checklist C) on %s', (platform: Platfo
   });
   const start = async (jwks: EzidJwksOptions = {}, token: Record<string, unknown> = {}): Promise<TestApp> =>
     (app = await startApp(platform, emu, { ...token, jwks }));
+  const keys = (): JwksKeySource => app!.app.get<JwksKeySource>(EZID_KEY_SOURCE);
   const status = async (token: string): Promise<number> =>
     (await app!.get('/protected', bearer(token))).status;
   const junk = (): string =>
@@ -100,7 +103,7 @@ describe.each(PLATFORMS)('JWKS behaviour (checklist C) on %s', (platform: Platfo
     expect(emu.requestCount('jwks')).toBe(2);
   });
 
-  it('C8 key removal: tokens of a removed key are rejected once the cache expires (cacheMaxAgeSec)', async () => {
+  it('C8 key removal: tokens of a removed key are rejected once the cache expires (cacheMaxAgeSec) and the background refresh completes', async () => {
     await start({ cacheMaxAgeSec: 1, cooldownSec: 1 });
     const oldKid = emu.currentKid;
     const old = emu.mintAccessToken();
@@ -109,12 +112,16 @@ describe.each(PLATFORMS)('JWKS behaviour (checklist C) on %s', (platform: Platfo
     emu.removeKey(oldKid);
     expect(await status(old)).toBe(200); // still within cacheMaxAge (documented revocation latency)
     await sleep(1100);
+    // Stale-while-revalidate: the first request after cacheMaxAge is answered from the cached set
+    // while one background refresh runs; the refresh removes the key (latency: max age + one fetch).
+    expect(await status(old)).toBe(200);
+    await keys().refreshing;
     expect(await status(old)).toBe(401);
     expect(await status(emu.mintAccessToken())).toBe(200);
     expect(emu.requestCount('jwks')).toBe(2);
   });
 
-  it('C9 same kid, new key material: 401 until the cache expires, then accepted (no refetch on signature failure)', async () => {
+  it('C9 same kid, new key material: 401 until the cache expires and is refreshed, then accepted (no refetch on signature failure)', async () => {
     // Key generation happens before the clock starts: under load it can take most of a second.
     const next = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
     const jwk = next.publicKey.export({ format: 'jwk' });
@@ -126,6 +133,10 @@ describe.each(PLATFORMS)('JWKS behaviour (checklist C) on %s', (platform: Platfo
     expect(await status(token)).toBe(401);
     expect(emu.requestCount('jwks')).toBe(1);
     await sleep(3100);
+    // Stale-while-revalidate: still verified with the cached (old) material while the background
+    // refresh runs, then with the new material.
+    expect(await status(token)).toBe(401);
+    await keys().refreshing;
     expect(await status(token)).toBe(200);
     expect(emu.requestCount('jwks')).toBe(2);
   });
@@ -177,6 +188,8 @@ describe.each(PLATFORMS)('JWKS behaviour (checklist C) on %s', (platform: Platfo
     expect(await status(emu.mintAccessToken())).toBe(200);
     expect(emu.requestCount('jwks')).toBe(1);
     await sleep(1100);
+    expect(await status(emu.mintAccessToken())).toBe(200); // stale: answered at once, refresh in the background
+    await keys().refreshing;
     expect(await status(emu.mintAccessToken())).toBe(200); // stale-if-error
     expect(emu.requestCount('jwks')).toBe(2);
     await sleep(2000);
