@@ -5,6 +5,7 @@ import { EZID_MODULE_OPTIONS, InjectEzidOptions } from '../ezid.module-definitio
 import { EZID_KEY_SOURCE } from './auth.constants';
 import { EzidAuthGuard } from './ezid-auth.guard';
 import { EzidJwtStrategy } from './ezid-jwt.strategy';
+import { EzidInMemoryRevocationList, EzidRevocationList } from './ezid-revocation-list';
 import { EzidTokenVerifier } from './ezid-token-verifier';
 import { type EzidKeySource, JwksKeySource, StaticKeySource } from './jwks-key-source';
 
@@ -45,6 +46,7 @@ export class EzidGlobalAuthGuard implements CanActivate {
  */
 export const authProviders: Provider[] = [
   { provide: EZID_KEY_SOURCE, useFactory: createKeySource, inject: [EZID_MODULE_OPTIONS] },
+  { provide: EzidRevocationList, useFactory: () => new EzidInMemoryRevocationList() },
   EzidTokenVerifier,
   EzidAuthGuard,
   EzidJwtStrategy,
@@ -52,6 +54,7 @@ export const authProviders: Provider[] = [
   { provide: APP_GUARD, useExisting: EzidGlobalAuthGuard },
 ];
 export const authExports: NonNullable<DynamicModule['exports']> = [
+  EzidRevocationList,
   EzidTokenVerifier,
   EzidAuthGuard,
   EzidJwtStrategy,

@@ -113,6 +113,8 @@ export interface EmulatorFault {
   latencyMs?: number;
   /** Never respond (until `stop()`). */
   hang?: boolean;
+  /** Hold the request until this promise settles, then handle it (deterministic races in tests). */
+  gate?: PromiseLike<unknown>;
   /** 200 with a body that is not valid JSON. */
   malformed?: boolean;
   /** 200 and the normal body, `bytes` (default 1) at a time every `intervalMs`. */

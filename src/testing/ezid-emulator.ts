@@ -437,6 +437,7 @@ export class EzidEmulator {
 
     const fault = this.takeFault(name);
     if (fault?.latencyMs) await this.delay(fault.latencyMs);
+    if (fault?.gate) await Promise.resolve(fault.gate).catch(() => undefined);
     if (this.stopped) return;
     if (fault?.hang) return; // the socket stays open until stop()
     if (fault?.redirect) {

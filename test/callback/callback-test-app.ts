@@ -158,3 +158,19 @@ export function linkParam(link: string | undefined, name: string): string {
   if (!v) throw new Error(`no ${name} in link`);
   return v;
 }
+
+/** A gate for `EzidEmulator` faults: requests held by it proceed when `open()` is called. */
+export function createGate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((r) => (open = r));
+  return { promise, open };
+}
+
+/** Resolves once `cond()` holds, checking after each turn of the event loop (no fixed delays). */
+export async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setImmediate(r));
+}
+
+/** Log lines of a captured logger that carry `event`. */
+export const eventCount = (logger: CaptureLogger, event: string): number =>
+  logger.lines.filter((l) => l.includes(`"event":"${event}"`)).length;
