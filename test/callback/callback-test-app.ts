@@ -166,9 +166,16 @@ export function createGate(): { promise: Promise<void>; open: () => void } {
   return { promise, open };
 }
 
-/** Resolves once `cond()` holds, checking after each turn of the event loop (no fixed delays). */
-export async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setImmediate(r));
+/**
+ * Resolves once `cond()` holds, checking after each turn of the event loop (no fixed delays);
+ * rejects when it still does not hold after `limitMs`, so a broken build fails instead of spinning.
+ */
+export async function until(cond: () => boolean, limitMs = 5000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met');
+    await new Promise((r) => setTimeout(r, 1));
+  }
 }
 
 /** Log lines of a captured logger that carry `event`. */
