@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { createServer } from 'node:net';
 import type { EzidCallbackOptions, EzidModuleOptions } from '../../src';
 import { EzidModule } from '../../src';
@@ -78,6 +78,8 @@ export interface StartOptions {
   /** Omit `clientSecret` (magic links then use the status/state flow). */
   noSecret?: boolean;
   async?: boolean;
+  /** Changes to the testing module before it is compiled (e.g. `overrideProvider`). */
+  customize?: (b: TestingModuleBuilder) => TestingModuleBuilder;
 }
 
 /** A real Nest app on 127.0.0.1 (Express or Fastify) with the callback controller, against `emu`. */
@@ -100,11 +102,12 @@ export async function startCallbackApp(o: StartOptions): Promise<CallbackTestApp
     callback,
     ...o.extra,
   };
-  const moduleRef = await Test.createTestingModule({
+  const builder = Test.createTestingModule({
     imports: [
       o.async ? EzidModule.forRootAsync({ useFactory: async () => options }) : EzidModule.forRoot(options),
     ],
-  }).compile();
+  });
+  const moduleRef = await (o.customize ? o.customize(builder) : builder).compile();
   const app =
     o.platform === 'fastify'
       ? moduleRef.createNestApplication(new FastifyAdapter(), { logger })

@@ -1,7 +1,7 @@
 // Issue 13 defects 7 and 9: refresh concurrency and reuse, and logout revocation, against the emulator
 // over real HTTP on Express and Fastify, in json and cookie mode. Races are ordered with a gate on the
 // emulator's refresh endpoint, never with sleeps.
-import { accessTokenRevocationId } from '../../src';
+import { accessTokenRevocationId, EzidInMemoryRevocationList, EzidRevocationList } from '../../src';
 import { EzidEmulator } from '../../src/testing';
 import {
   CLIENT_ID,
@@ -202,6 +202,31 @@ describe.each(PLATFORMS)('refresh concurrency, reuse and logout revocation (%s)'
         expect((await refresh(b)).status).toBe(200);
       });
     });
+  });
+
+  it('a full revocation list fails closed: logout answers 503 revocation_unavailable, clears the cookies, and evicts no live entry', async () => {
+    const list = new EzidInMemoryRevocationList(1);
+    const t = await startCallbackApp({
+      platform,
+      emu,
+      callback: { mode: 'cookie' },
+      ownPublicUrl: true,
+      customize: (b) => b.overrideProvider(EzidRevocationList).useValue(list),
+    });
+    apps.push(t);
+    const first = emu.mintAccessToken('alice@example.com');
+    const second = emu.mintAccessToken('demo@example.com');
+    const logout = (token: string) =>
+      t.request('POST', '/logout', { headers: { origin: t.url, cookie: `ezid_at=${token}` } });
+    expect((await logout(first)).status).toBe(204);
+    const full = await logout(second);
+    expect(full.status).toBe(503);
+    expect(full.json).toMatchObject({ statusCode: 503, code: 'revocation_unavailable' });
+    expect(full.res.headers.get('retry-after')).toBe('5');
+    expect(full.res.headers.getSetCookie().some((c) => c.startsWith('ezid_at=;'))).toBe(true);
+    const me = (tk: string) => t.request('GET', '/me', { headers: { authorization: `Bearer ${tk}` } });
+    expect((await me(first)).json).toMatchObject({ code: 'token_revoked' });
+    expect((await me(second)).status).toBe(200);
   });
 
   describe('access token without jti (keyed on the signature bytes)', () => {
