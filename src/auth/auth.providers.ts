@@ -10,6 +10,7 @@ import { EZID_MODULE_OPTIONS, InjectEzidOptions } from '../ezid.module-definitio
 import { EZID_KEY_SOURCE } from './auth.constants';
 import { EzidAuthGuard } from './ezid-auth.guard';
 import { EzidJwtStrategy } from './ezid-jwt.strategy';
+import { EzidInMemoryRevocationList, EzidRevocationList } from './ezid-revocation-list';
 import { EzidTokenVerifier } from './ezid-token-verifier';
 import { type EzidKeySource, JwksKeySource, StaticKeySource } from './jwks-key-source';
 
@@ -59,6 +60,7 @@ export const authProviders: Provider[] = [
     useFactory: createKeySource,
     inject: [EZID_MODULE_OPTIONS, EZID_MONOTONIC_CLOCK],
   },
+  { provide: EzidRevocationList, useFactory: () => new EzidInMemoryRevocationList() },
   EzidTokenVerifier,
   EzidAuthGuard,
   EzidJwtStrategy,
@@ -66,6 +68,7 @@ export const authProviders: Provider[] = [
   { provide: APP_GUARD, useExisting: EzidGlobalAuthGuard },
 ];
 export const authExports: NonNullable<DynamicModule['exports']> = [
+  EzidRevocationList,
   EzidTokenVerifier,
   EzidAuthGuard,
   EzidJwtStrategy,

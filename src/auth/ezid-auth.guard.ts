@@ -58,7 +58,7 @@ export function ezidAuthFailure(err: unknown): EzidHttpException {
  * - `@Public()` (handler or class; handler wins) skips it without reading any token.
  * - `@OptionalAuth()`: no token → allowed with no user; a valid token → user attached; an invalid
  *   token → 401.
- * - Failures: 401 `token_missing | token_malformed | token_expired | token_invalid` with
+ * - Failures: 401 `token_missing | token_malformed | token_expired | token_invalid | token_revoked` with
  *   `WWW-Authenticate`, 400 `invalid_request` (token sent in two places), 503 `idp_unavailable`
  *   with `Retry-After`. WebSocket and RPC contexts get a `WsException` / `RpcException` with the
  *   same `{ statusCode, error, code, message }` body. Unknown context types are denied.

@@ -1,10 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import * as crypto from 'node:crypto';
 import { BoundedCache } from '../common/bounded-cache';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import type { EzidUser } from '../interfaces/ezid-user.interface';
 import { EZID_KEY_SOURCE } from './auth.constants';
+import { accessTokenRevocationId, EzidRevocationList } from './ezid-revocation-list';
 import { EzidKeysUnavailableError, EzidTokenError } from './ezid-token.errors';
 import { createEzidUser } from './ezid-user.factory';
 import type { EzidKeySource, EzidVerificationKey } from './jwks-key-source';
@@ -18,6 +19,8 @@ export interface EzidVerifiedToken {
   readonly expMs: number;
   /** `nbf` in ms, or 0. */
   readonly nbfMs: number;
+  /** The token's id in `EzidRevocationList` (`jti`, else the hash of the signature bytes). */
+  readonly revocationId: string;
 }
 
 const HASH: Record<string, string> = {
@@ -52,6 +55,7 @@ interface CacheEntry {
   readonly key: EzidVerificationKey;
   readonly expMs: number;
   readonly nbfMs: number;
+  readonly revocationId: string;
   /** Bytes accounted for this entry. */
   readonly bytes: number;
 }
@@ -98,9 +102,11 @@ const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.c
  * Rules, in order (no I/O before the key lookup, so rejected tokens never cause a JWKS fetch):
  * length cap and JWS compact-charset check before any decoding, canonical base64url, header
  * (JSON object, no duplicate members, `alg` in the allow-list, no `crit`, `typ`), claims (`iss`,
- * `aud`, `azp`/`client_id` bound to `token.authorizedParty`, `sub`, numeric finite `exp`/`iat`/`nbf` with the clock tolerance, maximum lifetime, not an
- * ID token), then the key (`kid` from the JWKS or the static PEM; `jku`, `x5u`, `jwk` and `x5c`
- * are never used) and the signature (`crypto.verify` with a cached `KeyObject`).
+ * `aud`, `azp`/`client_id` bound to `token.authorizedParty`, `sub`, numeric finite
+ * `exp`/`iat`/`nbf` with the clock tolerance, maximum lifetime, not an ID token), then the key
+ * (`kid` from the JWKS or the static PEM; `jku`, `x5u`, `jwk` and `x5c` are never used) and the
+ * signature (`crypto.verify` with a cached `KeyObject`). A token on the `EzidRevocationList`
+ * (logout) is refused with `token_revoked`, also when it is in the verified-token cache.
  *
  * @example
  * ```ts
@@ -126,6 +132,7 @@ export class EzidTokenVerifier {
   constructor(
     @InjectEzidOptions() options: ResolvedEzidOptions,
     @Inject(EZID_KEY_SOURCE) private readonly keys: EzidKeySource,
+    @Optional() private readonly revocations?: EzidRevocationList,
   ) {
     const t = options.token;
     this.algorithms = new Set(t.algorithms);
@@ -147,7 +154,7 @@ export class EzidTokenVerifier {
 
   /**
    * Verifies a raw access token (no `Bearer ` prefix) and returns the user it names.
-   * Rejects with `EzidTokenError` (`code`: `token_malformed`, `token_expired`, `token_invalid`) or
+   * Rejects with `EzidTokenError` (`code`: `token_malformed`, `token_expired`, `token_invalid`, `token_revoked`) or
    * `EzidKeysUnavailableError` when the signing keys cannot be obtained. Rejections are logged at
    * debug level, without the token.
    */
@@ -176,6 +183,8 @@ export class EzidTokenVerifier {
         now + this.toleranceMs >= hit.nbfMs &&
         this.keys.isCurrent(hit.key)
       ) {
+        if (this.revocations?.isRevoked(hit.revocationId))
+          throw new EzidTokenError('token_revoked', 'revoked');
         return hit.verified ?? this.rebuild(token, hit);
       }
       this.cache.delete(id);
@@ -185,16 +194,23 @@ export class EzidTokenVerifier {
     try {
       this.checkHeader(jws.header);
       this.checkClaims(jws.payload);
+      const revocationId = accessTokenRevocationId(jws.payload, jws.signature);
+      if (this.revocations?.isRevoked(revocationId)) throw new EzidTokenError('token_revoked', 'revoked');
       const key = this.keys.getKey(kid, jws.header.alg);
-      if (key instanceof Promise) return key.then((k) => this.finish(id, jws, k));
-      return this.finish(id, jws, key);
+      if (key instanceof Promise) return key.then((k) => this.finish(id, jws, k, revocationId));
+      return this.finish(id, jws, key, revocationId);
     } catch (e) {
       if (e instanceof EzidTokenError) e.kid = kid;
       throw e;
     }
   }
 
-  private finish(id: string, jws: ParsedJws, key: EzidVerificationKey): EzidVerifiedToken {
+  private finish(
+    id: string,
+    jws: ParsedJws,
+    key: EzidVerificationKey,
+    revocationId: string,
+  ): EzidVerifiedToken {
     if (!verifySignature(jws, key)) {
       const err = new EzidTokenError('token_invalid', 'signature_invalid');
       err.kid = jws.header.kid;
@@ -206,6 +222,7 @@ export class EzidTokenVerifier {
       key,
       expMs: (p.exp as number) * 1000,
       nbfMs: typeof p.nbf === 'number' ? p.nbf * 1000 : 0,
+      revocationId,
     });
     // The user (claims and mapped tenants) is kept only when small; the token itself never is.
     const userBytes = Math.ceil(estimateRetainedBytes(p, VERIFIED_TOKEN_USER_MAX_BYTES / 1.5) * 1.5);
@@ -217,6 +234,7 @@ export class EzidTokenVerifier {
         key,
         expMs: verified.expMs,
         nbfMs: verified.nbfMs,
+        revocationId,
         bytes: VERIFIED_TOKEN_ENTRY_BYTES + (keep ? userBytes : 0),
       }),
     );
@@ -230,6 +248,7 @@ export class EzidTokenVerifier {
       key: hit.key,
       expMs: hit.expMs,
       nbfMs: hit.nbfMs,
+      revocationId: hit.revocationId,
     });
   }
 

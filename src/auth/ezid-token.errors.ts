@@ -2,13 +2,19 @@ import { EzidError } from '../ezid.errors';
 
 /** The `code` of a rejected token, as it appears in the 401 (or 400) response body. */
 export type EzidTokenErrorCode =
-  'token_missing' | 'token_malformed' | 'token_expired' | 'token_invalid' | 'invalid_request';
+  | 'token_missing'
+  | 'token_malformed'
+  | 'token_expired'
+  | 'token_invalid'
+  | 'token_revoked'
+  | 'invalid_request';
 
 const MESSAGES: Record<EzidTokenErrorCode, string> = {
   token_missing: 'An access token is required',
   token_malformed: 'The access token is malformed',
   token_expired: 'The access token has expired',
   token_invalid: 'The access token is invalid',
+  token_revoked: 'The access token has been revoked',
   invalid_request: 'Send the access token in exactly one place',
 };
 

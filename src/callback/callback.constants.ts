@@ -34,8 +34,11 @@ export const EZID_CALLBACK_THROTTLER_STORAGE = Symbol.for('nestjs-ezid:callback-
 export const EZID_MAX_CREDENTIAL_LENGTH = 4096;
 
 /**
- * How long a completed refresh is shared with requests that present the same (now superseded)
- * refresh token, in ms: tabs that raced the refresh by a few milliseconds get the same new session
- * instead of a reuse failure. After it, the old refresh token is reuse and ends the session.
+ * How many rotated refresh tokens each process remembers for reuse detection (which session a
+ * superseded refresh token led to, so its reuse ends that session too). Older records are dropped;
+ * their tokens stay refused through the revocation list and EZiD's single-use rule.
  */
-export const EZID_REFRESH_RACE_WINDOW_MS = 2000;
+export const EZID_ROTATED_REFRESH_MAX = 10_000;
+
+/** Longest chain of rotations followed when a reused refresh token revokes its session family. */
+export const EZID_REFRESH_FAMILY_MAX_DEPTH = 64;

@@ -14,6 +14,7 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import { EzidAuthGuard } from '../auth/ezid-auth.guard';
+import { parseAuthorizationHeader } from '../auth/token-extractor';
 import { EzidHttpException } from '../common/ezid-http.exception';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { Public } from '../decorators/public.decorator';
@@ -202,12 +203,39 @@ export class EzidCallbackController {
     }
   }
 
-  /** Ends the session: clears the cookies (cookie mode). 204. */
+  /**
+   * Ends the session: revokes its access and refresh tokens in this module (see
+   * `EzidCallbackService.logout`) and clears the cookies (cookie mode). The tokens come from the
+   * cookies in cookie mode; in json mode, the access token from `Authorization: Bearer` and the
+   * refresh token from the body. 204, also when there was nothing to revoke.
+   */
   @Public()
   @Post('logout')
   @HttpCode(204)
-  logout(@Res({ passthrough: true }) res: unknown): void {
-    if (this.mode === 'cookie') this.clearSession(res);
+  async logout(
+    @Body(body) dto: EzidRefreshDto,
+    @Req() req: CallbackRequest,
+    @Res({ passthrough: true }) res: unknown,
+  ): Promise<void> {
+    try {
+      if (this.mode === 'cookie') {
+        const c = this.cookies(req);
+        await this.callbacks.logout({
+          accessToken: c[this.names.access],
+          refreshToken: c[this.names.refresh],
+        });
+      } else {
+        let accessToken: string | undefined;
+        try {
+          accessToken = parseAuthorizationHeader(req.headers.authorization);
+        } catch {
+          accessToken = undefined; // not a bearer token: nothing to revoke
+        }
+        await this.callbacks.logout({ accessToken, refreshToken: dto?.refreshToken });
+      }
+    } finally {
+      this.clearSession(res);
+    }
   }
 
   /** The signed-in user (guarded by `EzidAuthGuard`, which reads the access cookie in cookie mode). */

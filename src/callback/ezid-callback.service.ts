@@ -1,14 +1,24 @@
 import { Injectable, Logger } from '@nestjs/common';
+import {
+  EzidRevocationList,
+  EzidRevocationListFullError,
+  refreshTokenRevocationId,
+} from '../auth/ezid-revocation-list';
 import { EzidKeysUnavailableError, EzidTokenError } from '../auth/ezid-token.errors';
 import { EzidTokenVerifier } from '../auth/ezid-token-verifier';
 import { EzidApiError, EzidUnavailableError } from '../client/ezid-api.error';
 import { EzidService } from '../client/ezid.service';
 import type { EzidTokenSet } from '../client/ezid.types';
+import { BoundedCache } from '../common/bounded-cache';
 import { EzidHttpException } from '../common/ezid-http.exception';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import type { EzidUser } from '../interfaces/ezid-user.interface';
-import { EZID_REFRESH_RACE_WINDOW_MS } from './callback.constants';
+import {
+  EZID_REFRESH_COOKIE_MAX_AGE_SEC,
+  EZID_REFRESH_FAMILY_MAX_DEPTH,
+  EZID_ROTATED_REFRESH_MAX,
+} from './callback.constants';
 import { EzidSingleFlight } from './single-flight';
 
 /** Which EZiD API issued a refresh token: `legacy` (`api.ezid.io` email link) or `api` (status, codes, SSO). */
@@ -106,6 +116,30 @@ export function toEzidHttpError(err: unknown, phase: EzidCallbackPhase, logger?:
   return unavailable('internal');
 }
 
+/** 401 `refresh_token_reused`: a refresh token that was already rotated was presented again. */
+export function refreshTokenReused(): EzidHttpException {
+  return new EzidHttpException(
+    401,
+    'refresh_token_reused',
+    'The refresh token was already used; the session has ended, sign in again',
+  );
+}
+
+/** What a rotation led to: the successor session's revocation ids. */
+interface EzidRotation {
+  readonly refreshId?: string;
+  readonly accessId?: string;
+  readonly accessExpMs: number;
+}
+
+/** The credentials `EzidCallbackService.logout()` revokes. */
+export interface EzidLogoutCredentials {
+  /** The session's access token (verified before it is put on the revocation list). */
+  readonly accessToken?: string;
+  /** The session's (tagged) refresh token. */
+  readonly refreshToken?: string;
+}
+
 /** 401 `session_expired`. */
 export function sessionExpired(message = 'The session has ended; sign in again'): EzidHttpException {
   return new EzidHttpException(401, 'session_expired', message);
@@ -120,12 +154,14 @@ export function sessionExpired(message = 'The session has ended; sign in again')
 @Injectable()
 export class EzidCallbackService {
   private readonly logger = new Logger('EzidCallback');
-  private readonly refreshes = new EzidSingleFlight<EzidSession>(EZID_REFRESH_RACE_WINDOW_MS);
+  private readonly refreshes = new EzidSingleFlight<EzidSession>();
+  private readonly rotated = new BoundedCache<string, EzidRotation>(EZID_ROTATED_REFRESH_MAX);
 
   constructor(
     @InjectEzidOptions() private readonly options: ResolvedEzidOptions,
     private readonly ezid: EzidService,
     private readonly verifier: EzidTokenVerifier,
+    private readonly revocations: EzidRevocationList,
   ) {}
 
   /** Whether the legacy `api.ezid.io` email link (needs `clientSecret`) is used for magic links. */
@@ -230,15 +266,29 @@ export class EzidCallbackService {
   }
 
   /**
-   * Rotates a session. Concurrent calls with the same refresh token share one upstream refresh
-   * (and its result). A refresh token EZiD rejects (reused, revoked, expired) or that this module
-   * did not issue gives 401 `session_expired`.
+   * Rotates a session. Requests with the same refresh token that arrive while its upstream refresh
+   * is in flight share it (one EZiD call, the same new session); nothing is shared after it
+   * settles. A refresh token presented again after its rotation is reuse: 401
+   * `refresh_token_reused`, no EZiD call, and the session it was rotated into is revoked (its
+   * refresh and access tokens). A refresh token revoked by logout, or one EZiD rejects (reused,
+   * revoked, expired) or that this module did not issue, gives 401 `session_expired`.
    */
   refresh(taggedRefreshToken: string): Promise<EzidSession> {
     const parsed = untagRefreshToken(taggedRefreshToken);
     if (!parsed) return Promise.reject(sessionExpired());
-    return this.refreshes.run(taggedRefreshToken, () =>
-      this.run('refresh', 'refresh', async () => {
+    if (this.refreshes.has(taggedRefreshToken)) this.logger.debug({ event: 'refresh_joined' });
+    return this.refreshes.run(taggedRefreshToken, async () => {
+      const id = refreshTokenRevocationId(taggedRefreshToken);
+      if (this.rotated.get(id) !== undefined) {
+        await this.revokeFamily(id);
+        this.logger.warn({ event: 'refresh_token_reused' });
+        throw refreshTokenReused();
+      }
+      if (this.revocations.isRevoked(id)) {
+        this.logger.debug({ event: 'refresh_token_revoked' });
+        throw sessionExpired();
+      }
+      const session = await this.run('refresh', 'refresh', async () => {
         if (parsed.family === 'legacy') {
           const t = await this.ezid.legacy.emailLinkRefresh(parsed.raw);
           return this.session('legacy', {
@@ -250,8 +300,48 @@ export class EzidCallbackService {
         const r = await this.ezid.tokens.refresh(parsed.raw);
         if (!r.tokens) throw sessionExpired();
         return this.session('api', r.tokens);
-      }),
-    );
+      });
+      await this.recordRotation(id, session);
+      return session;
+    });
+  }
+
+  /**
+   * Ends a session in this module: the refresh token is refused from now on (`POST /refresh` answers
+   * 401 without calling EZiD) and the access token is put on the `EzidRevocationList` until its `exp`
+   * (the guard and `EzidTokenVerifier` answer 401 `token_revoked`). EZiD documents no revocation
+   * endpoint; its refresh tokens are single use, so the refresh token is first rotated once at EZiD
+   * (which kills it there, for every instance) and the resulting session is revoked as well. Only
+   * credentials that prove valid are recorded (an access token that verifies, a refresh token EZiD
+   * accepts, or any refresh token when EZiD is unreachable), so the list cannot be filled with junk.
+   * Throws 503 `revocation_unavailable` when the revocation list cannot record them.
+   */
+  async logout(credentials: EzidLogoutCredentials): Promise<void> {
+    const revoke: Promise<void>[] = [];
+    if (credentials.accessToken) revoke.push(this.revokeAccessToken(credentials.accessToken));
+    const rt = credentials.refreshToken;
+    if (rt && untagRefreshToken(rt)) {
+      revoke.push(
+        this.refresh(rt).then(
+          (next) => this.revokeSession(rt, next),
+          (err: unknown) => {
+            const status = err instanceof EzidHttpException ? err.getStatus() : 0;
+            if (status === 401) return; // already dead (rejected by EZiD, reused or revoked)
+            return this.put(refreshTokenRevocationId(rt), this.refreshExpiry());
+          },
+        ),
+      );
+    }
+    const results = await Promise.allSettled(revoke);
+    if (results.some((r) => r.status === 'rejected')) {
+      throw new EzidHttpException(
+        503,
+        'revocation_unavailable',
+        'The session could not be revoked; retry later',
+        { 'Retry-After': '5' },
+      );
+    }
+    this.logger.log({ event: 'signed_out' });
   }
 
   /** The 401 `login_pending` answer, with a `Retry-After` that keeps polling under the rate limit. */
@@ -279,6 +369,87 @@ export class EzidCallbackService {
       expiresAt: exp ?? t.expiresAt ?? new Date(Date.now() + 600_000),
       user,
     });
+  }
+
+  private refreshExpiry(): number {
+    return Date.now() + EZID_REFRESH_COOKIE_MAX_AGE_SEC * 1000;
+  }
+
+  private toleranceMs(): number {
+    return this.options.token.clockToleranceSec * 1000;
+  }
+
+  /** Puts an id on the revocation list; a full list is logged and rethrown. */
+  private async put(id: string, expiresAtMs: number): Promise<void> {
+    try {
+      await this.revocations.revoke(id, expiresAtMs);
+    } catch (err) {
+      this.logger.error({
+        event: 'revocation_failed',
+        reason: err instanceof EzidRevocationListFullError ? 'full' : 'store_error',
+      });
+      throw err;
+    }
+  }
+
+  /** Revokes an access token that verifies (an invalid, expired or already revoked one needs nothing). */
+  private async revokeAccessToken(token: string): Promise<void> {
+    let verified;
+    try {
+      verified = await this.verifier.verifyToken(token);
+    } catch {
+      return;
+    }
+    await this.put(verified.revocationId, verified.expMs + this.toleranceMs());
+  }
+
+  /** Revokes `old` and the session it was just rotated into (logout). */
+  private async revokeSession(old: string, next: EzidSession): Promise<void> {
+    const id = refreshTokenRevocationId(old);
+    this.rotated.delete(id);
+    await this.put(id, this.refreshExpiry());
+    if (next.refreshToken) await this.put(refreshTokenRevocationId(next.refreshToken), this.refreshExpiry());
+    await this.revokeAccessToken(next.accessToken);
+  }
+
+  /**
+   * After a rotation: the superseded refresh token is refused from now on (revocation list, for
+   * every instance sharing it) and remembered with its successor, for reuse detection.
+   */
+  private async recordRotation(id: string, next: EzidSession): Promise<void> {
+    let accessId: string | undefined;
+    let accessExpMs = next.expiresAt.getTime();
+    try {
+      const v = await this.verifier.verifyToken(next.accessToken);
+      accessId = v.revocationId;
+      accessExpMs = v.expMs;
+    } catch {
+      accessId = undefined;
+    }
+    this.rotated.set(id, {
+      refreshId: next.refreshToken ? refreshTokenRevocationId(next.refreshToken) : undefined,
+      accessId,
+      accessExpMs: accessExpMs + this.toleranceMs(),
+    });
+    try {
+      await this.put(id, this.refreshExpiry());
+    } catch {
+      // Still refused: by the rotation record here, and by EZiD (refresh tokens are single use).
+    }
+  }
+
+  /** Reuse detected: revokes every session the reused token was rotated into. */
+  private async revokeFamily(id: string): Promise<void> {
+    let rec = this.rotated.get(id);
+    for (let depth = 0; rec && depth < EZID_REFRESH_FAMILY_MAX_DEPTH; depth++) {
+      try {
+        if (rec.accessId) await this.put(rec.accessId, rec.accessExpMs);
+        if (rec.refreshId) await this.put(rec.refreshId, this.refreshExpiry());
+      } catch {
+        // A full list: the reuse is still refused; the successor lives until its own expiry.
+      }
+      rec = rec.refreshId ? this.rotated.get(rec.refreshId) : undefined;
+    }
   }
 
   private async run<T>(phase: EzidCallbackPhase, flow: string, fn: () => Promise<T>): Promise<T> {

@@ -42,11 +42,14 @@ describe('EzidSingleFlight', () => {
     expect(sf.size).toBe(0);
   });
 
-  it('shares a success for holdMs after it settles, then forgets it', async () => {
-    const sf = new EzidSingleFlight<number>(50);
-    await sf.run('k', async () => 1);
-    await expect(sf.run('k', async () => 2)).resolves.toBe(1);
-    await new Promise((r) => setTimeout(r, 80));
-    await expect(sf.run('k', async () => 3)).resolves.toBe(3);
+  it('shares nothing after the operation settles', async () => {
+    const sf = new EzidSingleFlight<number>();
+    let release!: (v: number) => void;
+    const a = sf.run('k', () => new Promise<number>((r) => (release = r)));
+    expect(sf.has('k')).toBe(true);
+    release(1);
+    await expect(a).resolves.toBe(1);
+    expect(sf.has('k')).toBe(false);
+    await expect(sf.run('k', async () => 2)).resolves.toBe(2);
   });
 });

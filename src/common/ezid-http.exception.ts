@@ -11,8 +11,10 @@ export type EzidErrorCode =
   | 'token_malformed'
   | 'token_expired'
   | 'token_invalid'
+  | 'token_revoked'
   | 'login_pending'
   | 'session_expired'
+  | 'refresh_token_reused'
   // 403
   | 'tenant_required'
   | 'tenant_forbidden'
@@ -21,7 +23,8 @@ export type EzidErrorCode =
   // 429
   | 'rate_limited'
   // 503
-  | 'idp_unavailable';
+  | 'idp_unavailable'
+  | 'revocation_unavailable';
 
 /** The stable JSON body of every nestjs-ezid error response. */
 export interface EzidErrorBody {

@@ -1,7 +1,11 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { EzidUser } from '../interfaces/ezid-user.interface';
 
-/** Users attached by `EzidAuthGuard`, by carrier object (HTTP request, WS client or message, RPC context or message). */
+/**
+ * Users attached by `EzidAuthGuard`, by per-call carrier object (HTTP request, WS message, RPC context or
+ * message). Never keyed on an object shared between messages (a WS client socket, a TCP connection):
+ * a user verified for one message must not be seen by the next one.
+ */
 const USERS = new WeakMap<object, EzidUser>();
 
 const isObject = (v: unknown): v is object => !!v && (typeof v === 'object' || typeof v === 'function');
@@ -10,8 +14,9 @@ const isObject = (v: unknown): v is object => !!v && (typeof v === 'object' || t
  * The objects of an execution context a user is attached to, most specific first:
  * - `http`: the request (Express `req` / Fastify `request`);
  * - `graphql`: the request in the GraphQL context (`context.req`, `context.request` or `context.reply.request`);
- * - `ws`: the message data (when it is an object), then the client socket;
- * - `rpc`: the transport context (`TcpContext`, gRPC `Metadata`, ...), then the message data.
+ * - `ws`: the message data, when it is an object (the client socket is shared by every message of the
+ *   connection, so it never carries a user: a message whose data is not an object has no user);
+ * - `rpc`: the transport context (`TcpContext`, gRPC `Metadata`, ...: one per message), then the message data.
  */
 export function ezidUserCarriers(context: ExecutionContext): object[] {
   const type = context.getType<string>();
@@ -21,10 +26,8 @@ export function ezidUserCarriers(context: ExecutionContext): object[] {
   };
   if (type === 'http') push(context.switchToHttp().getRequest());
   else if (type === 'graphql') push(graphqlRequest(context));
-  else if (type === 'ws') {
-    push(context.switchToWs().getData());
-    push(context.switchToWs().getClient());
-  } else if (type === 'rpc') {
+  else if (type === 'ws') push(context.switchToWs().getData());
+  else if (type === 'rpc') {
     push(context.switchToRpc().getContext());
     push(context.switchToRpc().getData());
   }

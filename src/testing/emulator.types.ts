@@ -113,6 +113,8 @@ export interface EmulatorFault {
   latencyMs?: number;
   /** Never respond (until `stop()`). */
   hang?: boolean;
+  /** Hold the request until this promise settles, then handle it (deterministic races in tests). */
+  gate?: PromiseLike<unknown>;
   /** 200 with a body that is not valid JSON. */
   malformed?: boolean;
   /** 200 and the normal body, `bytes` (default 1) at a time every `intervalMs`. */
@@ -123,7 +125,7 @@ export interface EmulatorFault {
    * Hold the answer, computed when the request arrives, until this promise settles: a gate the test
    * opens (e.g. to act while a client's request is in flight, then deliver the earlier answer).
    */
-  gate?: Promise<unknown>;
+  holdResponse?: PromiseLike<unknown>;
   /** Apply to the next N requests only. Default: until cleared. */
   times?: number;
 }

@@ -446,6 +446,7 @@ export class EzidEmulator {
 
     const fault = this.takeFault(name);
     if (fault?.latencyMs) await this.delay(fault.latencyMs);
+    if (fault?.gate) await Promise.resolve(fault.gate).catch(() => undefined);
     if (this.stopped) return;
     if (fault?.hang) return; // the socket stays open until stop()
     if (fault?.redirect) {
@@ -473,7 +474,7 @@ export class EzidEmulator {
         response = await this.dispatch(route!, params, url, req, raw);
       }
     }
-    if (fault?.gate) await fault.gate.catch(() => undefined);
+    if (fault?.holdResponse) await Promise.resolve(fault.holdResponse).catch(() => undefined);
     if (this.stopped) return;
     if (fault?.dribble) return this.dribble(res, response, fault.dribble);
     this.send(res, response);

@@ -48,7 +48,7 @@ describe.each(PLATFORMS)('profile cache invalidate() during a fetch on %s', (pla
 
   it('a fetch that started before invalidate() does not populate the cache', async () => {
     const g = gate();
-    emu.fault(ORGS, { gate: g.promise, times: 1 });
+    emu.fault(ORGS, { holdResponse: g.promise, times: 1 });
     const before = member(); // the emulator answers with the membership of T2, held at the gate
     await received(1);
     emu.setMembership('demo@example.com', T2, null); // removed from T2...
@@ -63,7 +63,7 @@ describe.each(PLATFORMS)('profile cache invalidate() during a fetch on %s', (pla
 
   it('requests after invalidate() do not join the disowned fetch: they get a fresh one', async () => {
     const g = gate();
-    emu.fault(ORGS, { gate: g.promise, times: 1 });
+    emu.fault(ORGS, { holdResponse: g.promise, times: 1 });
     const before = member();
     await received(1);
     emu.setMembership('demo@example.com', T2, null);

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { createServer } from 'node:net';
 import type { EzidCallbackOptions, EzidModuleOptions } from '../../src';
 import { EzidModule } from '../../src';
@@ -78,6 +78,8 @@ export interface StartOptions {
   /** Omit `clientSecret` (magic links then use the status/state flow). */
   noSecret?: boolean;
   async?: boolean;
+  /** Changes to the testing module before it is compiled (e.g. `overrideProvider`). */
+  customize?: (b: TestingModuleBuilder) => TestingModuleBuilder;
 }
 
 /** A real Nest app on 127.0.0.1 (Express or Fastify) with the callback controller, against `emu`. */
@@ -100,11 +102,12 @@ export async function startCallbackApp(o: StartOptions): Promise<CallbackTestApp
     callback,
     ...o.extra,
   };
-  const moduleRef = await Test.createTestingModule({
+  const builder = Test.createTestingModule({
     imports: [
       o.async ? EzidModule.forRootAsync({ useFactory: async () => options }) : EzidModule.forRoot(options),
     ],
-  }).compile();
+  });
+  const moduleRef = await (o.customize ? o.customize(builder) : builder).compile();
   const app =
     o.platform === 'fastify'
       ? moduleRef.createNestApplication(new FastifyAdapter(), { logger })
@@ -158,3 +161,26 @@ export function linkParam(link: string | undefined, name: string): string {
   if (!v) throw new Error(`no ${name} in link`);
   return v;
 }
+
+/** A gate for `EzidEmulator` faults: requests held by it proceed when `open()` is called. */
+export function createGate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((r) => (open = r));
+  return { promise, open };
+}
+
+/**
+ * Resolves once `cond()` holds, checking after each turn of the event loop (no fixed delays);
+ * rejects when it still does not hold after `limitMs`, so a broken build fails instead of spinning.
+ */
+export async function until(cond: () => boolean, limitMs = 5000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met');
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/** Log lines of a captured logger that carry `event`. */
+export const eventCount = (logger: CaptureLogger, event: string): number =>
+  logger.lines.filter((l) => l.includes(`"event":"${event}"`)).length;

@@ -1,4 +1,3 @@
-import { EZID_REFRESH_RACE_WINDOW_MS } from '../../src/callback/callback.constants';
 import { EzidEmulator } from '../../src/testing';
 import {
   CLIENT_ID,
@@ -6,8 +5,11 @@ import {
   CallbackTestApp,
   CookieJar,
   PLATFORMS,
+  createGate,
+  eventCount,
   linkParam,
   startCallbackApp,
+  until,
 } from './callback-test-app';
 
 /** Every secret a test saw; the captured logs must contain none of them (checklist E4, F8). */
@@ -175,7 +177,7 @@ describe.each(PLATFORMS)('callback flows end to end (%s)', (platform) => {
       expect(replay.json).toMatchObject({ code: 'invalid_code' });
     });
 
-    it('refresh rotates both token families; the old refresh token is then rejected (401 session_expired)', async () => {
+    it('refresh rotates both token families; the old refresh token is then reuse (401 refresh_token_reused, no EZiD call) and ends the new session', async () => {
       const t = await start({});
       for (const family of ['legacy', 'api'] as const) {
         let first: { accessToken: string; refreshToken: string };
@@ -199,12 +201,14 @@ describe.each(PLATFORMS)('callback flows end to end (%s)', (platform) => {
           headers: { authorization: `Bearer ${second.accessToken}` },
         });
         expect(me.status).toBe(200);
-        const raced = await t.request('POST', '/refresh', { body: { refreshToken: first.refreshToken } });
-        expect(raced.json).toEqual(second); // a request racing the rotation gets the same session
-        await new Promise((r) => setTimeout(r, EZID_REFRESH_RACE_WINDOW_MS + 100));
+        const endpoint = family === 'legacy' ? 'legacy.emailLinkRefresh' : 'tokens.refresh';
+        const calls = emu.requestCount(endpoint);
         const reuse = await t.request('POST', '/refresh', { body: { refreshToken: first.refreshToken } });
         expect(reuse.status).toBe(401);
-        expect(reuse.json).toMatchObject({ code: 'session_expired' });
+        expect(reuse.json).toMatchObject({ code: 'refresh_token_reused' });
+        expect(emu.requestCount(endpoint)).toBe(calls);
+        const after = await t.request('POST', '/refresh', { body: { refreshToken: second.refreshToken } });
+        expect(after.json).toMatchObject({ code: 'session_expired' });
       }
       const none = await t.request('POST', '/refresh', { body: {} });
       expect(none.status).toBe(401);
@@ -362,11 +366,16 @@ describe.each(PLATFORMS)('callback flows end to end (%s)', (platform) => {
       remember(oldRt, jar.cookies.get('ezid_at'));
 
       const before = emu.requestCount('legacy.emailLinkRefresh');
-      const [a, b, c] = await Promise.all([
+      const gate = createGate(); // hold EZiD's answer until every request has joined the refresh in flight
+      emu.fault('legacy.emailLinkRefresh', { gate: gate.promise, times: 1 });
+      const all = Promise.all([
         t.request('POST', '/refresh', { headers: { cookie: oldCookieHeader } }),
         t.request('POST', '/refresh', { headers: { cookie: oldCookieHeader } }),
         t.request('POST', '/refresh', { headers: { cookie: oldCookieHeader } }),
       ]);
+      await until(() => eventCount(t.logger, 'refresh_joined') === 2);
+      gate.open();
+      const [a, b, c] = await all;
       expect([a.status, b.status, c.status]).toEqual([200, 200, 200]);
       expect(emu.requestCount('legacy.emailLinkRefresh') - before).toBe(1); // single-flight
       const newRts = [a, b, c].map((r) =>
@@ -378,15 +387,14 @@ describe.each(PLATFORMS)('callback flows end to end (%s)', (platform) => {
       remember(jar.cookies.get('ezid_rt'), jar.cookies.get('ezid_at'));
       expect((await t.request('GET', '/me', { jar })).status).toBe(200);
 
-      // Reuse of the superseded refresh token (after the short race window): 401 and every session cookie cleared.
-      await new Promise((r) => setTimeout(r, EZID_REFRESH_RACE_WINDOW_MS + 100));
+      // Reuse of the superseded refresh token: 401, no EZiD call, and every session cookie cleared.
       const reuse = await t.request('POST', '/refresh', { headers: { cookie: oldCookieHeader } });
       expect(reuse.status).toBe(401);
-      expect(reuse.json).toMatchObject({ code: 'session_expired' });
+      expect(reuse.json).toMatchObject({ code: 'refresh_token_reused' });
       const cleared = reuse.res.headers.getSetCookie();
       for (const n of ['ezid_at', 'ezid_rt'])
         expect(cleared.some((s) => s.startsWith(`${n}=;`) && /Max-Age=0/.test(s))).toBe(true);
-      expect(emu.requestCount('legacy.emailLinkRefresh') - before).toBe(2);
+      expect(emu.requestCount('legacy.emailLinkRefresh') - before).toBe(1);
     });
   });
 

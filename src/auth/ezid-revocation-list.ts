@@ -1,0 +1,100 @@
+import { Injectable } from '@nestjs/common';
+import * as crypto from 'node:crypto';
+import { EzidError } from '../ezid.errors';
+
+/** Default bound of `EzidInMemoryRevocationList`, in entries. */
+export const EZID_REVOCATION_LIST_MAX = 100_000;
+
+/** `revoke()` found the list full of entries that have not expired yet: the revocation was not recorded. */
+export class EzidRevocationListFullError extends EzidError {
+  constructor() {
+    super('The revocation list is full');
+  }
+}
+
+/**
+ * The denylist of tokens this module refuses before they expire (logout, refresh-token reuse).
+ * Entries are opaque ids (see `accessTokenRevocationId`, `refreshTokenRevocationId`), never tokens.
+ *
+ * `isRevoked` is on the hot path of every authenticated request: it must answer from local state,
+ * without I/O. A store shared by several instances (Redis) implements it by keeping a local copy
+ * fresh by push, and `revoke` by writing to the store and publishing the id. Provide your own with
+ * `{ provide: EzidRevocationList, useClass: MyRevocationList }` (or `overrideProvider` in tests).
+ */
+export abstract class EzidRevocationList {
+  /**
+   * Refuses `id` until `expiresAtMs` (epoch ms). Throws (or rejects) when the revocation cannot be
+   * recorded; the caller then reports a failure rather than a revocation that did not happen.
+   */
+  abstract revoke(id: string, expiresAtMs: number): void | Promise<void>;
+
+  /** Whether `id` is revoked now. Synchronous, O(1), no I/O. */
+  abstract isRevoked(id: string): boolean;
+}
+
+/**
+ * One process's `EzidRevocationList`: a map from id to expiry, O(1) lookups. An entry lives until
+ * its expiry (then it is dropped on read or on the next sweep). Bounded by `maxEntries`: when full,
+ * expired entries are swept; if none has expired, `revoke()` throws `EzidRevocationListFullError`
+ * (fail closed: no live entry is ever evicted early, and the caller reports the failure).
+ */
+@Injectable()
+export class EzidInMemoryRevocationList extends EzidRevocationList {
+  private readonly entries = new Map<string, number>();
+
+  constructor(
+    private readonly maxEntries = EZID_REVOCATION_LIST_MAX,
+    private readonly now: () => number = Date.now,
+  ) {
+    super();
+  }
+
+  /** Number of entries held (expired ones included until swept). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  revoke(id: string, expiresAtMs: number): void {
+    const now = this.now();
+    if (!(expiresAtMs > now)) return;
+    const prev = this.entries.get(id);
+    if (prev !== undefined) {
+      if (expiresAtMs > prev) this.entries.set(id, expiresAtMs);
+      return;
+    }
+    if (this.entries.size >= this.maxEntries) {
+      for (const [k, exp] of this.entries) if (exp <= now) this.entries.delete(k);
+      if (this.entries.size >= this.maxEntries) throw new EzidRevocationListFullError();
+    }
+    this.entries.set(id, expiresAtMs);
+  }
+
+  isRevoked(id: string): boolean {
+    const exp = this.entries.get(id);
+    if (exp === undefined) return false;
+    if (exp > this.now()) return true;
+    this.entries.delete(id);
+    return false;
+  }
+}
+
+/**
+ * The revocation id of an access token: its `jti` (with its `iss`) when present, else the SHA-256 of
+ * the decoded signature bytes. Never the token string: several strings decode to the same signature
+ * (checklist A7), and all of them must be refused.
+ */
+export function accessTokenRevocationId(
+  payload: Readonly<Record<string, unknown>>,
+  signature: Buffer,
+): string {
+  const jti = Object.prototype.hasOwnProperty.call(payload, 'jti') ? payload.jti : undefined;
+  if (typeof jti === 'string' && jti.length > 0) {
+    return `at:jti:${crypto.hash('sha256', `${String(payload.iss)}\n${jti}`, 'base64url')}`;
+  }
+  return `at:sig:${crypto.createHash('sha256').update(signature).digest('base64url')}`;
+}
+
+/** The revocation id of a (tagged) refresh token: a hash, so the list never holds the secret. */
+export function refreshTokenRevocationId(taggedRefreshToken: string): string {
+  return `rt:${crypto.hash('sha256', taggedRefreshToken, 'base64url')}`;
+}
