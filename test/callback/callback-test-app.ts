@@ -59,11 +59,21 @@ export interface CallbackTestApp {
   url: string;
   prefix: string;
   logger: CaptureLogger;
-  /** fetch relative to the app; `jar` cookies are sent and stored; redirects are not followed. */
+  /**
+   * fetch relative to the app; `jar` cookies are sent and stored; redirects are not followed.
+   * Like a browser's same-origin `fetch()`, an unsafe method (not GET/HEAD) sends `Origin: <app url>`
+   * unless `origin` says otherwise (`null`: no Origin header, as a non-browser client).
+   */
   request(
     method: string,
     path: string,
-    opts?: { body?: unknown; jar?: CookieJar; headers?: Record<string, string>; rawBody?: string },
+    opts?: {
+      body?: unknown;
+      jar?: CookieJar;
+      headers?: Record<string, string>;
+      rawBody?: string;
+      origin?: string | null;
+    },
   ): Promise<{ res: Response; status: number; json: Record<string, unknown> | undefined; text: string }>;
   close(): Promise<void>;
 }
@@ -120,6 +130,8 @@ export async function startCallbackApp(o: StartOptions): Promise<CallbackTestApp
     logger,
     async request(method, path, opts = {}) {
       const headers: Record<string, string> = { ...opts.headers };
+      const origin = opts.origin === undefined ? (/^(GET|HEAD)$/i.test(method) ? null : url) : opts.origin;
+      if (origin !== null && headers.origin === undefined) headers.origin = origin;
       const cookie = opts.jar?.header();
       if (cookie && headers.cookie === undefined) headers.cookie = cookie;
       let payload: string | undefined = opts.rawBody;
