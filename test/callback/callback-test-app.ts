@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, Type } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { createServer } from 'node:net';
@@ -88,6 +88,8 @@ export interface StartOptions {
   /** Omit `clientSecret` (magic links then use the status/state flow). */
   noSecret?: boolean;
   async?: boolean;
+  /** App controllers mounted next to the callback controller (paths under `/x`). */
+  controllers?: Type<unknown>[];
 }
 
 /** A real Nest app on 127.0.0.1 (Express or Fastify) with the callback controller, against `emu`. */
@@ -114,6 +116,7 @@ export async function startCallbackApp(o: StartOptions): Promise<CallbackTestApp
     imports: [
       o.async ? EzidModule.forRootAsync({ useFactory: async () => options }) : EzidModule.forRoot(options),
     ],
+    controllers: o.controllers ?? [],
   }).compile();
   const app =
     o.platform === 'fastify'
