@@ -1,6 +1,7 @@
-import { Controller, Delete, Get, HttpCode, Patch, Post, Put } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Patch, Post, Put, UseGuards } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
 import { request as httpRequest } from 'node:http';
-import { CurrentUser, OptionalAuth } from '../../src';
+import { CurrentUser, OptionalAuth, Public } from '../../src';
 import type { EzidUser } from '../../src';
 import { EZID_ENDPOINTS } from '../../src/client/ezid-endpoints';
 import { EzidConfigurationError } from '../../src/ezid.errors';
@@ -48,6 +49,14 @@ class NotesController {
   @Delete(':id')
   remove() {
     this.writes.push('DELETE');
+    return { ok: true };
+  }
+
+  @Public()
+  @UseGuards(AuthGuard('ezid-jwt'))
+  @Post('passport')
+  viaPassport() {
+    this.writes.push('PASSPORT');
     return { ok: true };
   }
 
@@ -511,6 +520,21 @@ describe.each(PLATFORMS)('CSRF and login CSRF in cookie mode (%s)', (platform) =
         expect(r.status).toBe(201);
       }
       expect(writes(t)).toHaveLength(2);
+    });
+
+    it("AuthGuard('ezid-jwt') (Passport): the cookie on a cross-origin unsafe request counts as no token (401); same-origin works", async () => {
+      for (const [, headers] of forged(t.url)) {
+        const r = await t.request('POST', '/x/notes/passport', { body: {}, headers, jar, origin: null });
+        expect(r.status).toBe(401);
+      }
+      expect(writes(t)).toEqual([]);
+      expect((await t.request('POST', '/x/notes/passport', { body: {}, jar })).status).toBe(201);
+      const bearer = {
+        authorization: `Bearer ${jar.cookies.get('ezid_at')!}`,
+        origin: 'https://evil.example',
+      };
+      expect((await t.request('POST', '/x/notes/passport', { body: {}, headers: bearer })).status).toBe(201);
+      expect(writes(t)).toEqual(['PASSPORT', 'PASSPORT']);
     });
 
     it('@OptionalAuth: a cross-site request carrying the cookie is refused, not downgraded; without the cookie it is anonymous', async () => {
