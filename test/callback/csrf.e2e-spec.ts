@@ -138,8 +138,17 @@ describe.each(PLATFORMS)('CSRF and login CSRF in cookie mode (%s)', (platform) =
     emu = await EzidEmulator.start({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
   });
   afterAll(async () => {
-    for (const a of apps.splice(0)) await a.close();
+    const logs: string[] = [];
+    for (const a of apps.splice(0)) {
+      logs.push(...a.logger.lines);
+      await a.close();
+    }
     await emu.stop();
+    // Rejections are logged as fixed reasons; no header value, cookie or token reaches a log line.
+    const text = logs.join('\n');
+    expect(text).toContain('"event":"csrf_rejected","reason":"sec_fetch_site_cross-site"');
+    expect(text).toContain('"reason":"origin_missing"');
+    expect(text).not.toMatch(/evil\.example|sibling|eyJ|ezid_rt=|ezid_at=/);
   });
 
   const start = async (o: Omit<StartOptions, 'platform' | 'emu'> = {}) => {
