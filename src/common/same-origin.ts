@@ -10,10 +10,10 @@ export type EzidSameOriginVerdict = { readonly ok: true } | { readonly ok: false
 export interface EzidSameOriginPolicyOptions {
   /** The app's public URL (`callback.publicUrl`): its origin is trusted. */
   readonly publicUrl?: string;
-  /** More trusted origins (`csrf.allowedOrigins`), already normalised. */
-  readonly allowedOrigins: readonly string[];
-  /** Accept an unsafe request that carries none of `Sec-Fetch-Site`, `Origin`, `Referer` (`csrf.allowMissingOrigin`). */
-  readonly allowMissingOrigin: boolean;
+  /** More trusted origins (`csrf.allowedOrigins`). Default none. */
+  readonly allowedOrigins?: readonly string[];
+  /** Accept an unsafe request that carries none of `Sec-Fetch-Site`, `Origin`, `Referer` (`csrf.allowMissingOrigin`). Default `false`. */
+  readonly allowMissingOrigin?: boolean;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -79,9 +79,9 @@ export class EzidSameOriginPolicy {
 
   constructor(options: EzidSameOriginPolicyOptions) {
     this.publicOrigin = options.publicUrl ? originOf(options.publicUrl) : undefined;
-    const list = options.allowedOrigins.map((o) => originOf(o)).filter((o): o is string => !!o);
+    const list = (options.allowedOrigins ?? []).map((o) => originOf(o)).filter((o): o is string => !!o);
     this.trusted = new Set(this.publicOrigin ? [this.publicOrigin, ...list] : list);
-    this.allowMissing = options.allowMissingOrigin;
+    this.allowMissing = options.allowMissingOrigin === true;
   }
 
   /** Checks a request: an unsafe one (default) or a top-level navigation (`navigation: true`). */
