@@ -147,6 +147,26 @@ function IsRoutePath(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
+/** An origin only: `scheme://host[:port]`, https (http for loopback), no path, query, credentials or wildcard. */
+function isOrigin(value: unknown): boolean {
+  if (typeof value !== 'string' || !/^https?:\/\/[^/?#*@\s]+\/?$/i.test(value)) return false;
+  return isSecureUrl(value);
+}
+
+function IsOrigin(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isOrigin',
+      validator: {
+        validate: isOrigin,
+        defaultMessage: (a) =>
+          `${a?.property} must list origins only, such as "https://app.example.com" (scheme://host[:port], no path, no wildcard; plain http only for localhost/127.0.0.1/::1)`,
+      },
+    },
+    options,
+  );
+}
+
 const POSITIVE = { message: '$property must be a positive integer' };
 
 class EzidHttpOptionsDto {
@@ -206,6 +226,11 @@ class EzidCallbackOptionsDto {
   @IsOptional() @IsObject() rateLimit?: EzidCallbackRateLimitOptionsDto;
 }
 
+class EzidCsrfOptionsDto {
+  @IsOptional() @IsArray() @IsOrigin({ each: true }) allowedOrigins?: string[];
+  @IsOptional() @IsBoolean() allowMissingOrigin?: boolean;
+}
+
 class EzidModuleOptionsDto {
   @IsString() @IsNotEmpty() clientId!: string;
   @IsOptional() @IsString() @IsNotEmpty() clientSecret?: string;
@@ -218,6 +243,7 @@ class EzidModuleOptionsDto {
   @IsOptional() @IsObject() tenant?: EzidTenantOptionsDto;
   @IsOptional() @IsObject() profile?: EzidProfileOptionsDto;
   @IsOptional() callback?: false | EzidCallbackOptionsDto;
+  @IsOptional() @IsObject() csrf?: EzidCsrfOptionsDto;
   @IsOptional() @IsObject() endpoints?: Record<string, unknown>;
 }
 
@@ -274,6 +300,7 @@ export interface ResolvedEzidOptions {
         readonly requireFlowCookie: boolean;
         readonly rateLimit: { readonly limit: number; readonly ttlSec: number };
       };
+  readonly csrf: { readonly allowedOrigins: readonly string[]; readonly allowMissingOrigin: boolean };
   readonly endpoints: Readonly<Record<string, { readonly method?: string; readonly path?: string }>>;
 }
 
@@ -420,6 +447,7 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
   const http = validateGroup(EzidHttpOptionsDto, raw.http, 'http', issues);
   const tenant = validateGroup(EzidTenantOptionsDto, raw.tenant, 'tenant', issues);
   const profile = validateGroup(EzidProfileOptionsDto, raw.profile, 'profile', issues);
+  const csrf = validateGroup(EzidCsrfOptionsDto, raw.csrf, 'csrf', issues);
   let callback: EzidCallbackOptionsDto | false | undefined;
   let rateLimit: EzidCallbackRateLimitOptionsDto | undefined;
   if (raw.callback === false) callback = false;
@@ -528,6 +556,10 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
             requireFlowCookie: cb?.requireFlowCookie ?? true,
             rateLimit: { limit: rateLimit?.limit ?? 10, ttlSec: rateLimit?.ttlSec ?? 60 },
           },
+    csrf: {
+      allowedOrigins: (csrf?.allowedOrigins ?? []).map((o) => new URL(o).origin),
+      allowMissingOrigin: csrf?.allowMissingOrigin ?? false,
+    },
     endpoints: raw.endpoints ? { ...raw.endpoints } : {},
   });
 }

@@ -25,6 +25,8 @@ export interface EzidModuleOptions {
   profile?: EzidProfileOptions;
   /** The callback controller (code exchange, refresh, logout). `false` unmounts it. */
   callback?: false | EzidCallbackOptions;
+  /** CSRF defence for cookie-authenticated requests and cookie-mode login routes (see docs/callback.md). */
+  csrf?: EzidCsrfOptions;
   /**
    * Override the method and/or path of any EZiD endpoint by its name in the endpoint table
    * (for example `{ 'organizations.delete': { path: '/api/v1/organizations/{id}' } }`),
@@ -140,4 +142,26 @@ export interface EzidCallbackOptions {
   requireFlowCookie?: boolean;
   /** Rate limit of the login-start and callback routes. */
   rateLimit?: EzidCallbackRateLimitOptions;
+}
+
+/**
+ * Same-origin proof for ambient credentials: every unsafe request (not GET/HEAD/OPTIONS) that
+ * `EzidAuthGuard` authenticates with the `token.cookieName` cookie, and every cookie-mode login,
+ * callback, refresh and logout route, must come from a trusted origin (`Sec-Fetch-Site`, else
+ * `Origin`, else `Referer`). Trusted: the origin of `callback.publicUrl` and `allowedOrigins`.
+ * Requests with an `Authorization` header are not cookie-authenticated and are not checked.
+ */
+export interface EzidCsrfOptions {
+  /**
+   * More origins allowed to send cookie-authenticated unsafe requests and cookie-mode login
+   * requests, e.g. `['https://admin.example.com']`: origins only (`scheme://host[:port]`), no path,
+   * no wildcard; https (plain http only for loopback hosts). Default `[]`.
+   */
+  allowedOrigins?: string[];
+  /**
+   * Accept an unsafe cookie-authenticated request that carries none of `Sec-Fetch-Site`, `Origin`
+   * and `Referer` (non-browser clients that use the cookies; browsers always send one).
+   * Default `false`: such a request is 403 `csrf_rejected`.
+   */
+  allowMissingOrigin?: boolean;
 }

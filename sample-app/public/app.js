@@ -73,22 +73,23 @@ function renderUser(user) {
   }
   const rows = (user.tenants || []).map((t) => {
     const actions = el('td');
-    for (const [label, path] of [
-      ['projects', 'projects'],
-      ['settings', 'settings'],
-      ['billing', 'billing'],
+    for (const [method, path, route, payload] of [
+      ['GET', 'projects', 'projects'],
+      ['GET', 'settings', 'settings'],
+      ['GET', 'billing', 'billing'],
+      ['POST', 'projects', 'add-project', { name: 'New project' }],
     ]) {
       const button = el('button', {
         class: 'call',
         type: 'button',
         'data-tenant': t.name,
-        'data-route': path,
-        text: `GET ${label}`,
+        'data-route': route,
+        text: `${method} ${path}`,
       });
       button.addEventListener('click', async () => {
         const url = `/orgs/${encodeURIComponent(t.id)}/${path}`;
-        const { status, body } = await call('GET', url);
-        showResult(`GET ${url} (${t.name})`, status, body);
+        const { status, body } = await call(method, url, payload);
+        showResult(`${method} ${url} (${t.name})`, status, body);
       });
       actions.append(button);
     }

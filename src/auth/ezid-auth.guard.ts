@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, HttpException, Injectable, Logger } from
 import { Reflector } from '@nestjs/core';
 import { EzidHttpException } from '../common/ezid-http.exception';
 import { applyEzidHeaders, toContextException } from '../common/http-context';
+import { csrfRejected, EzidSameOriginPolicy, isUnsafeMethod } from '../common/same-origin';
 import {
   attachEzidUserToRequest,
   graphqlRequest,
@@ -30,6 +31,7 @@ interface RouteFlags {
 
 /** The `WWW-Authenticate` challenge and status of an authentication failure (RFC 6750 §3). */
 export function ezidAuthFailure(err: unknown): EzidHttpException {
+  if (err instanceof EzidHttpException) return err;
   if (err instanceof EzidKeysUnavailableError) {
     return new EzidHttpException(503, 'idp_unavailable', err.message, {
       'Retry-After': String(err.retryAfterSec),
@@ -58,8 +60,12 @@ export function ezidAuthFailure(err: unknown): EzidHttpException {
  * - `@Public()` (handler or class; handler wins) skips it without reading any token.
  * - `@OptionalAuth()`: no token → allowed with no user; a valid token → user attached; an invalid
  *   token → 401.
- * - Failures: 401 `token_missing | token_malformed | token_expired | token_invalid | token_revoked` with
- *   `WWW-Authenticate`, 400 `invalid_request` (token sent in two places), 503 `idp_unavailable`
+ * - CSRF: an unsafe request (not GET/HEAD/OPTIONS) authenticated by the `token.cookieName` cookie
+ *   (no `Authorization` header) must prove same-origin (`EzidSameOriginPolicy`: `Sec-Fetch-Site`,
+ *   else `Origin`/`Referer` against `callback.publicUrl` and `csrf.allowedOrigins`), else 403
+ *   `csrf_rejected`, before the token is verified.
+ * - Failures: 401 `token_missing | token_malformed | token_expired | token_invalid | token_revoked`
+ *   with `WWW-Authenticate`, 400 `invalid_request` (token sent in two places), 503 `idp_unavailable`
  *   with `Retry-After`. WebSocket and RPC contexts get a `WsException` / `RpcException` with the
  *   same `{ statusCode, error, code, message }` body. Unknown context types are denied.
  *
@@ -79,6 +85,7 @@ export class EzidAuthGuard implements CanActivate {
   private readonly logger = new Logger('EzidAuthGuard');
   private readonly flagsCache = new WeakMap<object, WeakMap<object, RouteFlags>>();
   private readonly cookieName?: string;
+  private readonly sameOrigin: EzidSameOriginPolicy;
 
   constructor(
     private readonly reflector: Reflector,
@@ -86,6 +93,8 @@ export class EzidAuthGuard implements CanActivate {
     @InjectEzidOptions() options: ResolvedEzidOptions,
   ) {
     this.cookieName = options.token.cookieName;
+    const publicUrl = options.callback ? options.callback.publicUrl : undefined;
+    this.sameOrigin = new EzidSameOriginPolicy({ publicUrl, ...options.csrf });
   }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -99,11 +108,13 @@ export class EzidAuthGuard implements CanActivate {
         request = context.switchToHttp().getRequest<Record<string, unknown>>();
         if (hasEzidUser(request)) return true; // already authenticated by an earlier EzidAuthGuard on this request
         token = extractHttpToken(request as EzidHttpRequestLike, this.cookieName);
+        if (token !== undefined) this.checkAmbientCredential(context, request);
       } else if (type === 'graphql') {
         request = graphqlRequest(context);
         if (!request) throw new EzidTokenError('token_missing', 'graphql_no_request');
         if (hasEzidUser(request)) return true;
         token = extractHttpToken(request as EzidHttpRequestLike, this.cookieName);
+        if (token !== undefined) this.checkAmbientCredential(context, request);
       } else if (type === 'ws') {
         token = extractWsToken(context.switchToWs().getClient(), context.switchToWs().getData());
       } else if (type === 'rpc') {
@@ -147,6 +158,17 @@ export class EzidAuthGuard implements CanActivate {
     return context.getType() === 'http' ? http : toContextException(context, http);
   }
 
+  /** CSRF: a cookie-authenticated unsafe request must come from a trusted origin. */
+  private checkAmbientCredential(context: ExecutionContext, request: Record<string, unknown>): void {
+    const headers = (request.headers ?? {}) as Record<string, string | string[] | undefined>;
+    if (!this.cookieName || headers.authorization !== undefined || !isUnsafeMethod(request.method)) return;
+    const verdict = this.sameOrigin.check(headers);
+    if (verdict.ok) return;
+    const route = `${context.getClass()?.name}.${context.getHandler()?.name}`;
+    this.logger.debug({ event: 'csrf_rejected', reason: verdict.reason, route });
+    throw csrfRejected();
+  }
+
   private accept(
     context: ExecutionContext,
     request: Record<string, unknown> | undefined,
@@ -158,7 +180,8 @@ export class EzidAuthGuard implements CanActivate {
   }
 
   private reject(context: ExecutionContext, err: unknown): never {
-    logRejection(this.logger, err, `${context.getClass()?.name}.${context.getHandler()?.name}`);
+    if (!(err instanceof EzidHttpException))
+      logRejection(this.logger, err, `${context.getClass()?.name}.${context.getHandler()?.name}`);
     const ex = this.createException(context, err);
     if (ex instanceof HttpException && context.getType() === 'http') {
       applyEzidHeaders(context, (ex as EzidHttpException).headers ?? {});

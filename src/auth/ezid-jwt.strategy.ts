@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { KeyObject } from 'node:crypto';
 import { ExtractJwt, Strategy, type StrategyOptionsWithRequest } from 'passport-jwt';
+import { EzidSameOriginPolicy, isUnsafeMethod } from '../common/same-origin';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { EZID_JWT_STRATEGY } from '../ezid.constants';
 import { InjectEzidOptions } from '../ezid.module-definition';
@@ -23,10 +24,22 @@ export function ezidPassportJwtOptions(
   logger: Logger,
 ): StrategyOptionsWithRequest {
   const t = options.token;
+  const sameOrigin = new EzidSameOriginPolicy({
+    publicUrl: options.callback ? options.callback.publicUrl : undefined,
+    ...options.csrf,
+  });
   return {
     jwtFromRequest: (req: unknown): string | null => {
       try {
-        return extractHttpToken(req as EzidHttpRequestLike, t.cookieName) ?? null;
+        const token = extractHttpToken(req as EzidHttpRequestLike, t.cookieName);
+        const r = req as EzidHttpRequestLike & { method?: string };
+        const headers = r.headers ?? {};
+        const byCookie = !!t.cookieName && headers.authorization === undefined;
+        if (token !== undefined && byCookie && isUnsafeMethod(r.method) && !sameOrigin.check(headers).ok) {
+          logger.debug({ event: 'csrf_rejected', reason: 'cookie_cross_origin', route: EZID_JWT_STRATEGY });
+          return null; // a cookie on a cross-origin unsafe request counts as no token (CSRF)
+        }
+        return token ?? null;
       } catch {
         return null; // malformed or ambiguous: passport-jwt answers "no auth token" (401)
       }
@@ -67,7 +80,8 @@ export function ezidPassportJwtOptions(
  * the top level of the passport-jwt options. `validate()` returns the `EzidUser`.
  *
  * `EzidAuthGuard` does not go through Passport (same rules, less per-request work, and its own
- * 401/503 contract); `AuthGuard('ezid-jwt')` answers every failure with Nest's plain 401.
+ * 401/503 contract); `AuthGuard('ezid-jwt')` answers every failure with Nest's plain 401. The cookie
+ * (`token.cookieName`) on an unsafe request that fails the same-origin check counts as no token.
  */
 @Injectable()
 export class EzidJwtStrategy extends PassportStrategy(Strategy, EZID_JWT_STRATEGY) {

@@ -1,6 +1,7 @@
 import type { DynamicModule, Provider } from '@nestjs/common';
 import { ThrottlerStorageService } from '@nestjs/throttler';
 import { EZID_CALLBACK_THROTTLER_STORAGE } from './callback.constants';
+import { EzidCallbackCsrfGuard } from './callback-csrf.guard';
 import { EzidCallbackExceptionFilter, EzidCallbackHeadersInterceptor } from './callback-http';
 import {
   createEzidCallbackControllerClass,
@@ -21,6 +22,7 @@ const defaultMountProvider = ezidCallbackMountProvider(defaultController);
 export const callbackProviders: Provider[] = [
   EzidCallbackService,
   EzidCallbackThrottlerGuard,
+  EzidCallbackCsrfGuard,
   EzidCallbackExceptionFilter,
   EzidCallbackHeadersInterceptor,
   { provide: EZID_CALLBACK_THROTTLER_STORAGE, useClass: ThrottlerStorageService },

@@ -35,6 +35,7 @@ import {
   EzidRefreshDto,
   EzidSmsDto,
 } from './callback.dto';
+import { EzidCallbackCsrfGuard } from './callback-csrf.guard';
 import { EzidCallbackExceptionFilter, EzidCallbackHeadersInterceptor } from './callback-http';
 import { EzidCallbackThrottlerGuard } from './callback-throttler.guard';
 import { createEzidCallbackValidationPipe } from './callback-validation.pipe';
@@ -119,11 +120,12 @@ export function toPublicUser(user: EzidUser): EzidPublicUser {
  *
  * Every token EZiD returns is verified with `EzidTokenVerifier` first. Responses carry
  * `Cache-Control: no-store` and `Referrer-Policy: no-referrer`; login-start and callback routes are
- * rate limited per IP.
+ * rate limited per IP. In cookie mode every route proves same-origin first (`EzidCallbackCsrfGuard`).
  */
 @Controller()
 @UseFilters(EzidCallbackExceptionFilter)
 @UseInterceptors(EzidCallbackHeadersInterceptor)
+@UseGuards(EzidCallbackCsrfGuard)
 export class EzidCallbackController {
   private readonly mode: 'json' | 'cookie';
   private readonly prefix: string;
@@ -179,7 +181,7 @@ export class EzidCallbackController {
     return { url: this.absolute(target), statusCode: 303 };
   }
 
-  /** Rotates the session; the refresh token comes from the refresh cookie or the body. */
+  /** Rotates the session; the refresh token comes from the body (json mode) or the refresh cookie only (cookie mode). */
   @Public()
   @Post('refresh')
   @HttpCode(200)
@@ -188,12 +190,14 @@ export class EzidCallbackController {
     @Req() req: CallbackRequest,
     @Res({ passthrough: true }) res: unknown,
   ): Promise<EzidJsonSessionBody | EzidCookieSessionBody> {
-    const fromCookie = this.mode === 'cookie' ? this.cookies(req)[this.names.refresh] : undefined;
-    const fromBody = dto.refreshToken;
-    if (fromCookie !== undefined && fromBody !== undefined && fromCookie !== fromBody) {
-      throw new EzidHttpException(400, 'invalid_request', 'Send the refresh token in one place only');
+    if (this.mode === 'cookie' && dto.refreshToken !== undefined) {
+      throw new EzidHttpException(
+        400,
+        'invalid_request',
+        'In cookie mode the refresh token is read from its cookie only',
+      );
     }
-    const token = fromCookie ?? fromBody;
+    const token = this.mode === 'cookie' ? this.cookies(req)[this.names.refresh] : dto.refreshToken;
     try {
       if (!token) throw sessionExpired('No refresh token was sent');
       return this.respond(res, await this.callbacks.refresh(token));

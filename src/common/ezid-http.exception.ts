@@ -20,6 +20,9 @@ export type EzidErrorCode =
   | 'tenant_forbidden'
   | 'insufficient_role'
   | 'insufficient_permission'
+  | 'csrf_rejected'
+  // 415
+  | 'unsupported_media_type'
   // 429
   | 'rate_limited'
   // 503
@@ -41,6 +44,7 @@ const REASON: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  415: 'Unsupported Media Type',
   429: 'Too Many Requests',
   503: 'Service Unavailable',
 };

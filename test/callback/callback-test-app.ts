@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, Type } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { createServer } from 'node:net';
@@ -59,11 +59,21 @@ export interface CallbackTestApp {
   url: string;
   prefix: string;
   logger: CaptureLogger;
-  /** fetch relative to the app; `jar` cookies are sent and stored; redirects are not followed. */
+  /**
+   * fetch relative to the app; `jar` cookies are sent and stored; redirects are not followed.
+   * Like a browser's same-origin `fetch()`, an unsafe method (not GET/HEAD) sends `Origin: <app url>`
+   * unless `origin` says otherwise (`null`: no Origin header, as a non-browser client).
+   */
   request(
     method: string,
     path: string,
-    opts?: { body?: unknown; jar?: CookieJar; headers?: Record<string, string>; rawBody?: string },
+    opts?: {
+      body?: unknown;
+      jar?: CookieJar;
+      headers?: Record<string, string>;
+      rawBody?: string;
+      origin?: string | null;
+    },
   ): Promise<{ res: Response; status: number; json: Record<string, unknown> | undefined; text: string }>;
   close(): Promise<void>;
 }
@@ -80,6 +90,8 @@ export interface StartOptions {
   async?: boolean;
   /** Changes to the testing module before it is compiled (e.g. `overrideProvider`). */
   customize?: (b: TestingModuleBuilder) => TestingModuleBuilder;
+  /** App controllers mounted next to the callback controller (paths under `/x`). */
+  controllers?: Type<unknown>[];
 }
 
 /** A real Nest app on 127.0.0.1 (Express or Fastify) with the callback controller, against `emu`. */
@@ -106,6 +118,7 @@ export async function startCallbackApp(o: StartOptions): Promise<CallbackTestApp
     imports: [
       o.async ? EzidModule.forRootAsync({ useFactory: async () => options }) : EzidModule.forRoot(options),
     ],
+    controllers: o.controllers ?? [],
   });
   const moduleRef = await (o.customize ? o.customize(builder) : builder).compile();
   const app =
@@ -123,6 +136,8 @@ export async function startCallbackApp(o: StartOptions): Promise<CallbackTestApp
     logger,
     async request(method, path, opts = {}) {
       const headers: Record<string, string> = { ...opts.headers };
+      const origin = opts.origin === undefined ? (/^(GET|HEAD)$/i.test(method) ? null : url) : opts.origin;
+      if (origin !== null && headers.origin === undefined) headers.origin = origin;
       const cookie = opts.jar?.header();
       if (cookie && headers.cookie === undefined) headers.cookie = cookie;
       let payload: string | undefined = opts.rawBody;
