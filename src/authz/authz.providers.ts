@@ -1,5 +1,5 @@
 import type { DynamicModule, Provider } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, DiscoveryService } from '@nestjs/core';
 import { EZID_MODULE_OPTIONS } from '../ezid.module-definition';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { EzidAuthorizer } from './ezid-authorizer';
@@ -26,6 +26,7 @@ export const authzProviders: Provider[] = [
   EzidAuthorizer,
   EzidRolesGuard,
   globalRolesGuard,
+  DiscoveryService,
 ];
 export const authzExports: NonNullable<DynamicModule['exports']> = [
   EZID_PROFILE_SOURCE,

@@ -107,8 +107,11 @@ describe('EzidRolesGuard: metadata', () => {
     expect(await outcome(guard, 'empty', inT1())).toBe('403 insufficient_role');
   });
 
-  it('@Public() routes are not checked, even when they name a foreign tenant', async () => {
-    expect(await outcome(guard, 'open', req({ params: { tenantId: T3 } }))).toBe(200);
+  it('@Public() never switches off a rule or the tenant check (here the class @Roles applies)', async () => {
+    expect(await outcome(guard, 'open', req({ params: { tenantId: T3 } }))).toBe('403 tenant_forbidden');
+    expect(await outcome(guard, 'open', req({ params: { tenantId: T2 } }))).toBe('403 insufficient_role');
+    expect(await outcome(guard, 'open', req({ params: { tenantId: T1 } }))).toBe(200);
+    expect(await outcome(guard, 'open', { params: { tenantId: T1 }, headers: {} })).toBe('401 token_missing');
   });
 
   it('a route without metadata that names no tenant passes', async () => {
@@ -141,9 +144,15 @@ describe('EzidRolesGuard: tenant resolution', () => {
     expect(resolve).toHaveBeenCalledWith(expect.anything(), user);
     // Two tenants, none named: tenant_required.
     expect(await outcome(guard, 'admin', req())).toBe('403 tenant_required');
-    // One tenant, none named: that tenant.
+    // One tenant, none named: tenant_required by default; that tenant with singleTenantFallback.
     const solo = demoUser([tenant(T1, [role('Admin')])]);
-    expect(await outcome(guard, 'admin', { user: solo, params: {}, headers: {} })).toBe(200);
+    expect(await outcome(guard, 'admin', { user: solo, params: {}, headers: {}, url: '/a' })).toBe(
+      '403 tenant_required',
+    );
+    const withFallback = guardWith(options({ tenant: { resolve, singleTenantFallback: true } }));
+    expect(await outcome(withFallback, 'admin', { user: solo, params: {}, headers: {}, url: '/a' })).toBe(
+      200,
+    );
     // One tenant, but the request names another: no fallback.
     expect(await outcome(guard, 'admin', { user: solo, params: {}, headers: { 'x-tenant-id': T2 } })).toBe(
       '403 tenant_forbidden',
@@ -246,9 +255,13 @@ describe('EzidRolesGuard: responses and contexts', () => {
     const plain = ctx('plain', req());
     await guard.canActivate(plain);
     expect(getEzidTenant(plain)).toBeUndefined(); // two tenants, none named
-    const solo = ctx('plain', { user: demoUser([tenant(T1, [])]), headers: {} });
+    const solo = ctx('plain', { user: demoUser([tenant(T1, [])]), headers: {}, url: '/p' });
     await guard.canActivate(solo);
-    expect(getEzidTenant(solo)?.id).toBe(T1); // the only tenant
+    expect(getEzidTenant(solo)).toBeUndefined(); // the fallback is off by default
+    const withFallback = guardWith(options({ tenant: { singleTenantFallback: true } }));
+    const solo2 = ctx('plain', { user: demoUser([tenant(T1, [])]), headers: {}, url: '/p' });
+    await withFallback.canActivate(solo2);
+    expect(getEzidTenant(solo2)?.id).toBe(T1); // the only tenant
   });
 
   it('unknown context types are denied, not allowed', async () => {

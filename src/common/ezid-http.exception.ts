@@ -18,6 +18,7 @@ export type EzidErrorCode =
   | 'tenant_forbidden'
   | 'insufficient_role'
   | 'insufficient_permission'
+  | 'access_denied'
   // 429
   | 'rate_limited'
   // 503
