@@ -89,7 +89,9 @@ export class EzidRolesGuard implements CanActivate, OnModuleInit {
   private readonly resolve?: (request: unknown, user: EzidUser) => unknown;
   private readonly tokenSource: boolean;
   private readonly singleTenantFallback: boolean;
+  private readonly globalGuard: boolean;
   private hooks: readonly CanActivate[] = [];
+  private initialized = false;
 
   constructor(
     private readonly reflector: Reflector,
@@ -102,11 +104,14 @@ export class EzidRolesGuard implements CanActivate, OnModuleInit {
     this.resolve = options.tenant.resolve;
     this.tokenSource = options.profile.source === 'token';
     this.singleTenantFallback = options.tenant.singleTenantFallback === true;
+    this.globalGuard = options.globalGuard;
   }
 
   /** Collects the `@EzidAuthorizationHook()` providers and warns about routes whose tenant the guard cannot see. */
   onModuleInit(): void {
-    if (!this.discovery) return;
+    // Also registered as the APP_GUARD (the same instance): Nest calls this hook once per registration.
+    if (!this.discovery || this.initialized) return;
+    this.initialized = true;
     const found: { order: number; index: number; hook: CanActivate }[] = [];
     const seen = new Set<unknown>();
     this.discovery.getProviders().forEach((wrapper, index) => {
@@ -125,7 +130,10 @@ export class EzidRolesGuard implements CanActivate, OnModuleInit {
       found.push({ order: meta.order ?? 0, index, hook: instance });
     });
     this.hooks = found.sort((a, b) => a.order - b.order || a.index - b.index).map((f) => f.hook);
-    for (const line of routeWarnings(this.discovery, this.reflector, this.paramName)) this.logger.warn(line);
+    const unguarded = this.globalGuard ? undefined : EzidRolesGuard;
+    for (const line of routeWarnings(this.discovery, this.reflector, this.paramName, unguarded)) {
+      this.logger.warn(line);
+    }
   }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
