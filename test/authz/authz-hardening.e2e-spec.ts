@@ -159,7 +159,7 @@ describe.each(PLATFORMS)('authorization hardening on %s', (platform) => {
           platform,
           emu,
           controllers,
-          { tenant: { singleTenantFallback: fallback } },
+          fallback ? { tenant: { singleTenantFallback: true } } : {},
           undefined,
           { logger },
         );
