@@ -396,3 +396,86 @@ describe('EzidRolesGuard: profile.source api', () => {
     expect(source.getUserTenants).not.toHaveBeenCalled();
   });
 });
+
+describe('EzidRolesGuard: GraphQL resolvers (contexts built by hand; @nestjs/graphql is not installed)', () => {
+  @Public()
+  class PublicResolver {
+    @Roles('Admin') adminOnly() {}
+    open() {}
+  }
+  @Public()
+  class PublicBaseResolver {
+    field() {}
+  }
+  @Roles('Admin')
+  class AdminResolver extends PublicBaseResolver {}
+
+  const gql = (
+    guard: EzidRolesGuard,
+    cls: abstract new (...a: never[]) => unknown,
+    handler: (...a: unknown[]) => unknown,
+    request: FakeRequest,
+  ): Promise<number | string> =>
+    Promise.resolve()
+      .then(() => guard.canActivate(contextFor('graphql', request, handler, cls)))
+      .then(
+        (ok) => (ok ? 200 : 'false'),
+        (e: unknown) => {
+          if (!(e instanceof EzidHttpException)) throw e;
+          return `${e.getStatus()} ${(e.getResponse() as { code: string }).code}`;
+        },
+      );
+
+  it('item 2: @Public() never switches off a rule (class @Public + handler @Roles, @Public base + subclass @Roles)', async () => {
+    const guard = guardWith();
+    const admin = PublicResolver.prototype.adminOnly as (...a: unknown[]) => unknown;
+    const field = PublicBaseResolver.prototype.field as (...a: unknown[]) => unknown;
+    for (const [cls, handler] of [
+      [PublicResolver, admin],
+      [AdminResolver, field],
+    ] as const) {
+      expect(await gql(guard, cls, handler, { headers: { 'x-tenant-id': T1 } })).toBe('401 token_missing');
+      expect(await gql(guard, cls, handler, { user, headers: { 'x-tenant-id': T2 } })).toBe(
+        '403 insufficient_role',
+      );
+      expect(await gql(guard, cls, handler, { user, headers: { 'x-tenant-id': T3 } })).toBe(
+        '403 tenant_forbidden',
+      );
+      expect(await gql(guard, cls, handler, { user, headers: { 'x-tenant-id': T1 } })).toBe(200);
+    }
+    const open = PublicResolver.prototype.open as (...a: unknown[]) => unknown;
+    expect(await gql(guard, PublicResolver, open, { headers: {} })).toBe(200);
+    // A user present (authenticated by another guard) naming a foreign tenant: still the tenant check.
+    expect(await gql(guard, PublicResolver, open, { user, headers: { 'x-tenant-id': T3 } })).toBe(
+      '403 tenant_forbidden',
+    );
+  });
+
+  it('item 1: the single-tenant fallback never applies to a resolver (its arguments may name a tenant)', async () => {
+    const solo = demoUser([tenant(T2, [role('Admin')])]);
+    const admin = PlainController.prototype.admin as (...a: unknown[]) => unknown;
+    for (const guard of [guardWith(), guardWith(options({ tenant: { singleTenantFallback: true } }))]) {
+      const c = contextFor('graphql', { user: solo, headers: {} }, admin, PlainController);
+      await expect(Promise.resolve().then(() => guard.canActivate(c))).rejects.toMatchObject({
+        response: { code: 'tenant_required' },
+      });
+      expect(getEzidTenant(c)).toBeUndefined();
+    }
+  });
+
+  it('item 4: an async resolver on a resolver context is awaited; a rejection is a 403', async () => {
+    const resolve = (r: unknown) => {
+      const v = (r as { headers: Record<string, string> }).headers['x-org'];
+      return v === 'reject' ? Promise.reject(new Error('down')) : Promise.resolve(v);
+    };
+    const guard = guardWith(options({ tenant: { resolve } }));
+    const admin = PlainController.prototype.admin as (...a: unknown[]) => unknown;
+    expect(await gql(guard, PlainController, admin, { user, headers: { 'x-org': T1 } })).toBe(200);
+    expect(await gql(guard, PlainController, admin, { user, headers: { 'x-org': T2 } })).toBe(
+      '403 insufficient_role',
+    );
+    expect(await gql(guard, PlainController, admin, { user, headers: { 'x-org': 'reject' } })).toBe(
+      '403 tenant_forbidden',
+    );
+  });
+});
