@@ -121,7 +121,7 @@ export class EzidRolesGuard implements CanActivate, OnModuleInit {
       const meta = Reflect.getMetadata(EZID_AUTHORIZATION_HOOK, type) as
         EzidAuthorizationHookOptions | undefined;
       if (!meta) return;
-      if (!instance || typeof instance.canActivate !== 'function') {
+      if (!wrapper.isDependencyTreeStatic() || !instance || typeof instance.canActivate !== 'function') {
         throw new Error(
           `nestjs-ezid: @EzidAuthorizationHook() ${type.name} must be a singleton provider with canActivate()`,
         );
