@@ -451,6 +451,15 @@ describe('EzidRolesGuard: GraphQL resolvers (contexts built by hand; @nestjs/gra
     );
   });
 
+  it('a GraphQL context without a request: a public route without a rule passes, a rule is denied', async () => {
+    const guard = guardWith();
+    const none = undefined as unknown as FakeRequest;
+    const open = PublicResolver.prototype.open as (...a: unknown[]) => unknown;
+    const admin = PublicResolver.prototype.adminOnly as (...a: unknown[]) => unknown;
+    expect(await gql(guard, PublicResolver, open, none)).toBe(200);
+    expect(await gql(guard, PublicResolver, admin, none)).toBe('false');
+  });
+
   it('item 1: the single-tenant fallback never applies to a resolver (its arguments may name a tenant)', async () => {
     const solo = demoUser([tenant(T2, [role('Admin')])]);
     const admin = PlainController.prototype.admin as (...a: unknown[]) => unknown;

@@ -141,9 +141,11 @@ export class EzidRolesGuard implements CanActivate, OnModuleInit {
     const view = this.getRequest(context);
     // A WebSocket client or RPC context may be reused across messages: forget an earlier tenant.
     if (view && context.getType() !== 'http') setEzidTenant(context, undefined);
-    if (!view) return false; // a context this guard does not understand: deny, never allow
+    const openRoute = policy.isPublic && !policy.requirement;
+    // A context this guard does not understand: deny, never allow (unless nothing is asked of it).
+    if (!view) return openRoute ? this.runHooks(context) : false;
     // A public route without a rule, called anonymously: nothing to check.
-    if (policy.isPublic && !policy.requirement && !view.user) return this.runHooks(context);
+    if (openRoute && !view.user) return this.runHooks(context);
 
     let candidates: unknown[];
     try {
