@@ -47,6 +47,17 @@ class OrgIdBillingController {
   }
 }
 
+@Controller('passport/orgs/:orgId')
+class PassportOrgIdController {
+  @Public()
+  @UseGuards(AuthGuard('ezid-jwt'))
+  @Roles('Admin')
+  @Post('refund')
+  refund() {
+    return { refunded: true };
+  }
+}
+
 @Controller('reports')
 class ReportsController {
   @Get()
@@ -145,6 +156,7 @@ describe.each(PLATFORMS)('authorization hardening on %s', (platform) => {
       ReportsController,
       TenantIdBillingController,
       SoloController,
+      PassportOrgIdController,
     ];
 
     describe.each([
@@ -176,6 +188,10 @@ describe.each(PLATFORMS)('authorization hardening on %s', (platform) => {
         // The same user, the same rule, the tenant in the param the guard reads: checked in that tenant.
         expect(await call('POST', `/t/${A}/billing/refund`, bob)).toBe('403 tenant_forbidden');
         expect((await send(app, 'POST', `/t/${B}/billing/refund`, bearer(bob))).status).toBe(201);
+      });
+
+      it('the same through the Passport recipe (@Public() @UseGuards(AuthGuard("ezid-jwt")) @Roles)', async () => {
+        expect(await call('POST', `/passport/orgs/${A}/refund`, bob)).toBe('403 tenant_required');
       });
 
       it('Admin in tenant B only: 403 on GET /reports?tenant=<A> under @Permissions', async () => {
