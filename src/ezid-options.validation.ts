@@ -202,7 +202,8 @@ class EzidTokenOptionsDto {
 class EzidTenantOptionsDto {
   @IsOptional() @IsString() @IsNotEmpty() param?: string;
   @IsOptional() @IsString() @IsNotEmpty() header?: string;
-  @IsOptional() @IsFunction() resolve?: (request: unknown, user: EzidUser) => string | undefined;
+  @IsOptional() @IsFunction() resolve?: (request: unknown, user: EzidUser) => unknown;
+  @IsOptional() @IsBoolean() singleTenantFallback?: boolean;
 }
 
 class EzidProfileOptionsDto {
@@ -282,7 +283,8 @@ export interface ResolvedEzidOptions {
   readonly tenant: {
     readonly param: string;
     readonly header: string;
-    readonly resolve?: (request: unknown, user: EzidUser) => string | undefined;
+    readonly resolve?: (request: unknown, user: EzidUser) => unknown;
+    readonly singleTenantFallback: boolean;
   };
   readonly profile: {
     readonly source: 'token' | 'api';
@@ -538,6 +540,7 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
       param: tenant?.param ?? 'tenantId',
       header: (tenant?.header ?? 'x-tenant-id').toLowerCase(),
       resolve: tenant?.resolve,
+      singleTenantFallback: tenant?.singleTenantFallback === true,
     },
     profile: {
       source: profile?.source ?? 'token',

@@ -104,11 +104,22 @@ export interface EzidTenantOptions {
   param?: string;
   /** Header that names the tenant. Default `'x-tenant-id'`. */
   header?: string;
-  /** Custom resolver, consulted after the param and the header. */
+  /**
+   * Custom resolver, consulted after the param and the header (all present carriers must agree).
+   * May be async: its promise is awaited. A thrown or rejected `HttpException` is sent as is; any
+   * other error is 403 `tenant_forbidden`.
+   */
   resolve?: (
     request: unknown,
     user: import('./interfaces/ezid-user.interface').EzidUser,
-  ) => string | undefined;
+  ) => string | undefined | Promise<string | undefined>;
+  /**
+   * Default `false`: a `@Roles()` / `@Permissions()` route whose request names no tenant (param,
+   * header, resolver) is 403 `tenant_required`. `true` uses the user's only tenant instead, and only
+   * on HTTP routes whose path has no parameters and whose URL has no query string (so no carrier the
+   * guard does not read can name another tenant); never on GraphQL, WebSocket or RPC.
+   */
+  singleTenantFallback?: boolean;
 }
 
 export interface EzidProfileOptions {

@@ -6,6 +6,9 @@ import { RpcException } from '@nestjs/microservices';
 import { WsException } from '@nestjs/websockets';
 import * as crypto from 'node:crypto';
 import { getEzidUser } from '../common/ezid-user-context';
+import { Permissions } from '../decorators/permissions.decorator';
+import { Public } from '../decorators/public.decorator';
+import { Roles } from '../decorators/roles.decorator';
 import { resolveEzidOptions } from '../ezid-options.validation';
 import { EzidAuthGuard } from './ezid-auth.guard';
 import { ezidPassportJwtOptions } from './ezid-jwt.strategy';
@@ -50,6 +53,44 @@ function ctx(type: string, args: unknown[]): ExecutionContext {
   c.setType(type);
   return c;
 }
+
+describe('EzidAuthGuard: @Public() with a rule is authenticated (GraphQL resolver context)', () => {
+  @Public()
+  class PublicResolver {
+    @Roles('Admin') admin(): void {}
+    open(): void {}
+  }
+  @Public()
+  class PublicBase {
+    field(): void {}
+  }
+  @Permissions('Billing Manage')
+  class RuledSub extends PublicBase {}
+
+  const gql = (cls: abstract new () => unknown, handler: () => void, req: Record<string, unknown>) => {
+    const c = new ExecutionContextHost([{}, {}, { req }, {}], cls as never, handler);
+    c.setType('graphql');
+    return c;
+  };
+
+  it.each([
+    ['class @Public() + handler @Roles', PublicResolver, PublicResolver.prototype.admin],
+    ['@Public() base + subclass @Permissions', RuledSub, PublicBase.prototype.field],
+  ])('%s: no token 401, a valid token attaches the user', async (_shape, cls, handler) => {
+    await expect(
+      Promise.resolve().then(() => guard.canActivate(gql(cls, handler, { headers: {} }))),
+    ).rejects.toMatchObject({ status: 401 });
+    const req: Record<string, unknown> = { headers: { authorization: `Bearer ${token()}` } };
+    expect(await guard.canActivate(gql(cls, handler, req))).toBe(true);
+    expect((req.user as { id: string }).id).toBe('u1');
+  });
+
+  it('a @Public() route without a rule reads no token', async () => {
+    const req: Record<string, unknown> = { headers: { authorization: 'Bearer not-even-a-jwt' } };
+    expect(await guard.canActivate(gql(PublicResolver, PublicResolver.prototype.open, req))).toBe(true);
+    expect(req.user).toBeUndefined();
+  });
+});
 
 describe('EzidAuthGuard contexts', () => {
   it('GraphQL: reads the request from the GraphQL context and sets request.user', async () => {

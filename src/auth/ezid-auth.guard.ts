@@ -10,7 +10,9 @@ import {
   setEzidUser,
 } from '../common/ezid-user-context';
 import { OptionalAuth } from '../decorators/optional-auth.decorator';
+import { PERMISSIONS_METADATA } from '../decorators/permissions.decorator';
 import { Public } from '../decorators/public.decorator';
+import { ROLES_METADATA } from '../decorators/roles.decorator';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import type { EzidUser } from '../interfaces/ezid-user.interface';
@@ -57,7 +59,9 @@ export function ezidAuthFailure(err: unknown): EzidHttpException {
  * Authentication guard: verifies the EZiD access token of the request with `EzidTokenVerifier`
  * and attaches the `EzidUser` (HTTP/GraphQL: `request.user`; every context: `getEzidUser(context)`).
  *
- * - `@Public()` (handler or class; handler wins) skips it without reading any token.
+ * - `@Public()` (handler or class; handler wins) skips it without reading any token, unless the route
+ *   also carries `@Roles()` / `@Permissions()` (handler, class or base class): a rule is always enforced,
+ *   so such a route is authenticated as if `@Public()` were absent.
  * - `@OptionalAuth()`: no token → allowed with no user; a valid token → user attached; an invalid
  *   token → 401.
  * - CSRF: an unsafe request (not GET/HEAD/OPTIONS) authenticated by the `token.cookieName` cookie
@@ -196,8 +200,11 @@ export class EzidAuthGuard implements CanActivate {
     let flags = byClass?.get(cls);
     if (flags) return flags;
     const targets = [handler, cls];
+    const hasRule = targets.some(
+      (t) => this.reflector.get(ROLES_METADATA, t) || this.reflector.get(PERMISSIONS_METADATA, t),
+    );
     flags = Object.freeze({
-      isPublic: this.reflector.getAllAndOverride(Public, targets) === true,
+      isPublic: !hasRule && this.reflector.getAllAndOverride(Public, targets) === true,
       optional: this.reflector.getAllAndOverride(OptionalAuth, targets) === true,
     });
     if (!byClass) this.flagsCache.set(handler, (byClass = new WeakMap()));

@@ -64,12 +64,34 @@ function checkNames(kind: RuleKind, what: string, names: readonly unknown[]): st
   });
 }
 
+const RULE_OPTION_KEYS: ReadonlySet<string> = new Set(['match', 'prohibited', 'merge']);
+const REQUIREMENT_KEYS: ReadonlySet<string> = new Set(['names', 'match', 'prohibited']);
+
+function decoratorName(kind: RuleKind): string {
+  return kind === 'roles' ? '@Roles()' : '@Permissions()';
+}
+
+/** A typo in a rule option (`prohibitted`, `merg`) would silently widen access: refuse any unknown key. */
+function checkKeys(kind: RuleKind, what: string, value: object, known: ReadonlySet<string>): void {
+  for (const key of Reflect.ownKeys(value)) {
+    if (typeof key === 'string' && known.has(key)) continue;
+    throw new TypeError(
+      `nestjs-ezid: ${decoratorName(kind)} ${what} has an unknown key ${JSON.stringify(String(key).slice(0, 64))}; ` +
+        `the known keys are ${[...known].join(', ')}`,
+    );
+  }
+}
+
 /** Validates and freezes a rule. Throws a `TypeError` (at decoration / call time) on a malformed rule. */
 export function compileRule(
   kind: RuleKind,
   names: readonly unknown[],
   options: EzidRuleOptions | undefined,
 ): CompiledRule {
+  if (options !== undefined) checkKeys(kind, 'options', options, RULE_OPTION_KEYS);
+  if (options?.merge !== undefined && typeof options.merge !== 'boolean') {
+    throw new TypeError(`nestjs-ezid: ${decoratorName(kind)} merge must be a boolean`);
+  }
   const match = options?.match ?? DEFAULT_MATCH[kind];
   if (match !== 'any' && match !== 'all') {
     throw new TypeError(`nestjs-ezid: match must be 'any' or 'all'`);
@@ -99,16 +121,62 @@ export function compileRequirement(kind: RuleKind, req: EzidNameRequirement): Co
   if (typeof r !== 'object' || r === null || !Array.isArray(r.names)) {
     throw new TypeError(`nestjs-ezid: ${kind} must be an array of names or { names, match?, prohibited? }`);
   }
+  checkKeys(kind, 'requirement', r, REQUIREMENT_KEYS);
   return compileRule(kind, r.names, { match: r.match, prohibited: r.prohibited });
+}
+
+/**
+ * The key under which a name is compared with a `prohibited` list: NFKC, default-ignorable code
+ * points (zero-width space, joiners, soft hyphen, variation selectors) removed, whitespace runs
+ * collapsed and trimmed, case folded. Only ever used to deny: `Suspended `, `suspended`,
+ * `Ｓｕｓｐｅｎｄｅｄ` and `Suspen\u200Bded` all hit `prohibited: ['Suspended']`.
+ */
+export function prohibitedKey(name: string): string {
+  return name
+    .normalize('NFKC')
+    .replace(/\p{Default_Ignorable_Code_Point}/gu, '')
+    .replace(/\s+/gu, ' ')
+    .trim()
+    .toUpperCase()
+    .toLowerCase();
+}
+
+/** The folded keys of a set of held names (see `prohibitedKey`). */
+export function prohibitedKeys(names: Iterable<string>): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const n of names) out.add(prohibitedKey(n));
+  return out;
+}
+
+const ruleProhibitedKeys = new WeakMap<CompiledRule, readonly string[]>();
+
+function prohibitedKeysOf(rule: CompiledRule): readonly string[] {
+  let keys = ruleProhibitedKeys.get(rule);
+  if (!keys) ruleProhibitedKeys.set(rule, (keys = rule.prohibited.map(prohibitedKey)));
+  return keys;
 }
 
 /**
  * Evaluates one rule against the names held. Deny by default: a rule with no names never passes
  * (the `[].every(...) === true` trap), and any prohibited name held denies.
- * Names are compared exactly (same code points): no case folding, no Unicode normalisation.
+ *
+ * The two sides of a rule are compared differently, so that a look-alike name can only ever deny:
+ * - granting names are compared exactly (same code points): no case folding, no normalisation, no
+ *   trimming (`Admin ` or `admin` never satisfies `Admin`);
+ * - `prohibited` names are compared by `prohibitedKey` (NFKC, invisible characters removed, trimmed,
+ *   case folded) on both sides, so `Suspended ` or `suspended` held still hits `prohibited: ['Suspended']`.
+ *
+ * `heldKeys` is `prohibitedKeys(held)`, precomputed by the caller (computed here when omitted).
  */
-export function rulePasses(rule: CompiledRule, held: ReadonlySet<string>): boolean {
-  for (const p of rule.prohibited) if (held.has(p)) return false;
+export function rulePasses(
+  rule: CompiledRule,
+  held: ReadonlySet<string>,
+  heldKeys?: ReadonlySet<string>,
+): boolean {
+  if (rule.prohibited.length > 0) {
+    const keys = heldKeys ?? prohibitedKeys(held);
+    for (const p of prohibitedKeysOf(rule)) if (keys.has(p)) return false;
+  }
   const names = rule.names;
   if (names.length === 0) return false;
   if (rule.match === 'all') {

@@ -1,5 +1,5 @@
 import type { DynamicModule, Provider } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR, DiscoveryService } from '@nestjs/core';
 import { EzidHttpHeadersInterceptor } from '../common/ezid-http-headers.interceptor';
 import { EZID_MODULE_OPTIONS } from '../ezid.module-definition';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
@@ -28,6 +28,7 @@ export const authzProviders: Provider[] = [
   EzidRolesGuard,
   globalRolesGuard,
   { provide: APP_INTERCEPTOR, useClass: EzidHttpHeadersInterceptor },
+  DiscoveryService,
 ];
 export const authzExports: NonNullable<DynamicModule['exports']> = [
   EZID_PROFILE_SOURCE,

@@ -38,6 +38,46 @@ describe('rules', () => {
     expect(rulePasses(compileRule('roles', ['Admin'], { prohibited: ['Suspended'] }), held)).toBe(true);
   });
 
+  it('a look-alike of a prohibited name (case, spaces, NFKC, NFD, invisible characters) still denies', () => {
+    const rule = compileRule('roles', ['Member'], { prohibited: ['Suspended', 'Révoqué'] });
+    for (const lookalike of [
+      'Suspended ',
+      ' Suspended',
+      'suspended',
+      'SUSPENDED',
+      'Ｓｕｓｐｅｎｄｅｄ',
+      'Suspen\u200Bded',
+      'Sus\u00ADpended',
+      'Suspended\uFE0F',
+      'Re\u0301voque\u0301', // NFD of Révoqué
+      'RÉVOQUÉ',
+    ]) {
+      expect([lookalike, rulePasses(rule, new Set(['Member', lookalike]))]).toEqual([lookalike, false]);
+    }
+    expect(rulePasses(rule, new Set(['Member']))).toBe(true);
+    // The prohibited side is normalised too: a list written with a trailing space still matches.
+    expect(
+      rulePasses(
+        compileRule('roles', ['Member'], { prohibited: ['suspended '] }),
+        new Set(['Member', 'Suspended']),
+      ),
+    ).toBe(false);
+  });
+
+  it('granting names are compared exactly: a look-alike never grants', () => {
+    for (const lookalike of ['Admin ', 'admin', 'ＡＤＭＩＮ', 'Ad\u200Bmin']) {
+      expect(rulePasses(compileRule('roles', ['Admin'], undefined), new Set([lookalike]))).toBe(false);
+    }
+  });
+
+  it('unknown requirement keys throw (EzidAuthorizer shape)', async () => {
+    await expect(
+      authorizer().check(demoUser(), T1, {
+        roles: { names: ['Member'], prohibitted: ['Suspended'] } as unknown as { names: string[] },
+      }),
+    ).rejects.toThrow(/unknown key "prohibitted"/);
+  });
+
   it('malformed rules fail at decoration time, not per request', () => {
     expect(() => compileRule('roles', [''], undefined)).toThrow(TypeError);
     expect(() => compileRule('roles', [1 as unknown as string], undefined)).toThrow(TypeError);

@@ -55,17 +55,20 @@ export const EZID_AUTHZ_DENIALS: Readonly<
 > = DENY;
 
 /**
- * Decides, against the user's tenant index, whether `tenantId` (or, when `undefined`, the user's only
- * tenant) satisfies `requirement`. Pure and synchronous; shared by the guard and `EzidAuthorizer`.
+ * Decides, against the user's tenant index, whether `tenantId` (or, when `undefined` and `fallback` is
+ * true, the user's only tenant) satisfies `requirement`. Pure and synchronous; shared by the guard
+ * and `EzidAuthorizer`.
  */
 export function decide(
   index: TenantIndex,
   tenantId: string | undefined,
   requirement: CompiledRequirement,
+  fallback = true,
 ): EzidAuthzDecision {
   let entry;
   if (tenantId === undefined) {
-    // Single-tenant fallback: only when nothing in the request names a tenant.
+    if (!fallback) return DENY.tenant_required;
+    // Single-tenant fallback: the caller decided nothing in the request can name a tenant.
     entry = index.only;
     if (!entry) return DENY.tenant_required;
   } else {
@@ -73,9 +76,11 @@ export function decide(
     entry = index.byId.get(tenantId);
   }
   if (!entry || !entry.usable) return DENY.tenant_forbidden;
-  for (const rule of requirement.roles) if (!rulePasses(rule, entry.roles)) return DENY.insufficient_role;
+  for (const rule of requirement.roles) {
+    if (!rulePasses(rule, entry.roles, entry.roleKeys)) return DENY.insufficient_role;
+  }
   for (const rule of requirement.permissions) {
-    if (!rulePasses(rule, entry.permissions)) return DENY.insufficient_permission;
+    if (!rulePasses(rule, entry.permissions, entry.permissionKeys)) return DENY.insufficient_permission;
   }
   return { allowed: true, tenant: entry.tenant };
 }
@@ -135,16 +140,18 @@ export class EzidAuthorizer {
 
   /**
    * The guard's entry point: synchronous when the profile comes from the token, a promise when it
-   * comes from the (cached) profile API. Internal; prefer `can()` / `check()`.
+   * comes from the (cached) profile API. `fallback: false` makes an `undefined` tenant a
+   * `tenant_required` denial. Internal; prefer `can()` / `check()`.
    */
   decideCompiled(
     user: EzidUser,
     tenantId: string | undefined,
     requirement: CompiledRequirement,
+    fallback = true,
   ): EzidAuthzDecision | Promise<EzidAuthzDecision> {
     const tenants = this.profiles.tenantsOf(user);
     if (tenants instanceof Promise)
-      return tenants.then((t) => decide(indexTenants(t), tenantId, requirement));
-    return decide(indexTenants(tenants), tenantId, requirement);
+      return tenants.then((t) => decide(indexTenants(t), tenantId, requirement, fallback));
+    return decide(indexTenants(tenants), tenantId, requirement, fallback);
   }
 }

@@ -107,8 +107,11 @@ describe('EzidRolesGuard: metadata', () => {
     expect(await outcome(guard, 'empty', inT1())).toBe('403 insufficient_role');
   });
 
-  it('@Public() routes are not checked, even when they name a foreign tenant', async () => {
-    expect(await outcome(guard, 'open', req({ params: { tenantId: T3 } }))).toBe(200);
+  it('@Public() never switches off a rule or the tenant check (here the class @Roles applies)', async () => {
+    expect(await outcome(guard, 'open', req({ params: { tenantId: T3 } }))).toBe('403 tenant_forbidden');
+    expect(await outcome(guard, 'open', req({ params: { tenantId: T2 } }))).toBe('403 insufficient_role');
+    expect(await outcome(guard, 'open', req({ params: { tenantId: T1 } }))).toBe(200);
+    expect(await outcome(guard, 'open', { params: { tenantId: T1 }, headers: {} })).toBe('401 token_missing');
   });
 
   it('a route without metadata that names no tenant passes', async () => {
@@ -141,9 +144,15 @@ describe('EzidRolesGuard: tenant resolution', () => {
     expect(resolve).toHaveBeenCalledWith(expect.anything(), user);
     // Two tenants, none named: tenant_required.
     expect(await outcome(guard, 'admin', req())).toBe('403 tenant_required');
-    // One tenant, none named: that tenant.
+    // One tenant, none named: tenant_required by default; that tenant with singleTenantFallback.
     const solo = demoUser([tenant(T1, [role('Admin')])]);
-    expect(await outcome(guard, 'admin', { user: solo, params: {}, headers: {} })).toBe(200);
+    expect(await outcome(guard, 'admin', { user: solo, params: {}, headers: {}, url: '/a' })).toBe(
+      '403 tenant_required',
+    );
+    const withFallback = guardWith(options({ tenant: { resolve, singleTenantFallback: true } }));
+    expect(await outcome(withFallback, 'admin', { user: solo, params: {}, headers: {}, url: '/a' })).toBe(
+      200,
+    );
     // One tenant, but the request names another: no fallback.
     expect(await outcome(guard, 'admin', { user: solo, params: {}, headers: { 'x-tenant-id': T2 } })).toBe(
       '403 tenant_forbidden',
@@ -246,9 +255,13 @@ describe('EzidRolesGuard: responses and contexts', () => {
     const plain = ctx('plain', req());
     await guard.canActivate(plain);
     expect(getEzidTenant(plain)).toBeUndefined(); // two tenants, none named
-    const solo = ctx('plain', { user: demoUser([tenant(T1, [])]), headers: {} });
+    const solo = ctx('plain', { user: demoUser([tenant(T1, [])]), headers: {}, url: '/p' });
     await guard.canActivate(solo);
-    expect(getEzidTenant(solo)?.id).toBe(T1); // the only tenant
+    expect(getEzidTenant(solo)).toBeUndefined(); // the fallback is off by default
+    const withFallback = guardWith(options({ tenant: { singleTenantFallback: true } }));
+    const solo2 = ctx('plain', { user: demoUser([tenant(T1, [])]), headers: {}, url: '/p' });
+    await withFallback.canActivate(solo2);
+    expect(getEzidTenant(solo2)?.id).toBe(T1); // the only tenant
   });
 
   it('unknown context types are denied, not allowed', async () => {
@@ -381,5 +394,97 @@ describe('EzidRolesGuard: profile.source api', () => {
       '403 tenant_forbidden',
     );
     expect(source.getUserTenants).not.toHaveBeenCalled();
+  });
+});
+
+describe('EzidRolesGuard: GraphQL resolvers (contexts built by hand; @nestjs/graphql is not installed)', () => {
+  @Public()
+  class PublicResolver {
+    @Roles('Admin') adminOnly() {}
+    open() {}
+  }
+  @Public()
+  class PublicBaseResolver {
+    field() {}
+  }
+  @Roles('Admin')
+  class AdminResolver extends PublicBaseResolver {}
+
+  const gql = (
+    guard: EzidRolesGuard,
+    cls: abstract new (...a: never[]) => unknown,
+    handler: (...a: unknown[]) => unknown,
+    request: FakeRequest,
+  ): Promise<number | string> =>
+    Promise.resolve()
+      .then(() => guard.canActivate(contextFor('graphql', request, handler, cls)))
+      .then(
+        (ok) => (ok ? 200 : 'false'),
+        (e: unknown) => {
+          if (!(e instanceof EzidHttpException)) throw e;
+          return `${e.getStatus()} ${(e.getResponse() as { code: string }).code}`;
+        },
+      );
+
+  it('item 2: @Public() never switches off a rule (class @Public + handler @Roles, @Public base + subclass @Roles)', async () => {
+    const guard = guardWith();
+    const admin = PublicResolver.prototype.adminOnly as (...a: unknown[]) => unknown;
+    const field = PublicBaseResolver.prototype.field as (...a: unknown[]) => unknown;
+    for (const [cls, handler] of [
+      [PublicResolver, admin],
+      [AdminResolver, field],
+    ] as const) {
+      expect(await gql(guard, cls, handler, { headers: { 'x-tenant-id': T1 } })).toBe('401 token_missing');
+      expect(await gql(guard, cls, handler, { user, headers: { 'x-tenant-id': T2 } })).toBe(
+        '403 insufficient_role',
+      );
+      expect(await gql(guard, cls, handler, { user, headers: { 'x-tenant-id': T3 } })).toBe(
+        '403 tenant_forbidden',
+      );
+      expect(await gql(guard, cls, handler, { user, headers: { 'x-tenant-id': T1 } })).toBe(200);
+    }
+    const open = PublicResolver.prototype.open as (...a: unknown[]) => unknown;
+    expect(await gql(guard, PublicResolver, open, { headers: {} })).toBe(200);
+    // A user present (authenticated by another guard) naming a foreign tenant: still the tenant check.
+    expect(await gql(guard, PublicResolver, open, { user, headers: { 'x-tenant-id': T3 } })).toBe(
+      '403 tenant_forbidden',
+    );
+  });
+
+  it('a GraphQL context without a request: a public route without a rule passes, a rule is denied', async () => {
+    const guard = guardWith();
+    const none = undefined as unknown as FakeRequest;
+    const open = PublicResolver.prototype.open as (...a: unknown[]) => unknown;
+    const admin = PublicResolver.prototype.adminOnly as (...a: unknown[]) => unknown;
+    expect(await gql(guard, PublicResolver, open, none)).toBe(200);
+    expect(await gql(guard, PublicResolver, admin, none)).toBe('false');
+  });
+
+  it('item 1: the single-tenant fallback never applies to a resolver (its arguments may name a tenant)', async () => {
+    const solo = demoUser([tenant(T2, [role('Admin')])]);
+    const admin = PlainController.prototype.admin as (...a: unknown[]) => unknown;
+    for (const guard of [guardWith(), guardWith(options({ tenant: { singleTenantFallback: true } }))]) {
+      const c = contextFor('graphql', { user: solo, headers: {} }, admin, PlainController);
+      await expect(Promise.resolve().then(() => guard.canActivate(c))).rejects.toMatchObject({
+        response: { code: 'tenant_required' },
+      });
+      expect(getEzidTenant(c)).toBeUndefined();
+    }
+  });
+
+  it('item 4: an async resolver on a resolver context is awaited; a rejection is a 403', async () => {
+    const resolve = (r: unknown) => {
+      const v = (r as { headers: Record<string, string> }).headers['x-org'];
+      return v === 'reject' ? Promise.reject(new Error('down')) : Promise.resolve(v);
+    };
+    const guard = guardWith(options({ tenant: { resolve } }));
+    const admin = PlainController.prototype.admin as (...a: unknown[]) => unknown;
+    expect(await gql(guard, PlainController, admin, { user, headers: { 'x-org': T1 } })).toBe(200);
+    expect(await gql(guard, PlainController, admin, { user, headers: { 'x-org': T2 } })).toBe(
+      '403 insufficient_role',
+    );
+    expect(await gql(guard, PlainController, admin, { user, headers: { 'x-org': 'reject' } })).toBe(
+      '403 tenant_forbidden',
+    );
   });
 });

@@ -1,5 +1,14 @@
-import { CanActivate, ExecutionContext, HttpException, Injectable } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import {
+  CanActivate,
+  ExecutionContext,
+  HttpException,
+  Injectable,
+  Logger,
+  OnModuleInit,
+  Optional,
+} from '@nestjs/common';
+import { DiscoveryService, Reflector } from '@nestjs/core';
+import { isObservable, lastValueFrom } from 'rxjs';
 import { ezidAuthFailure } from '../auth/ezid-auth.guard';
 import { EzidTokenError } from '../auth/ezid-token.errors';
 import { toContextException } from '../common/http-context';
@@ -20,6 +29,8 @@ import {
   EzidAuthzDeniedCode,
   MEMBERSHIP_ONLY,
 } from './ezid-authorizer';
+import { EZID_AUTHORIZATION_HOOK, EzidAuthorizationHookOptions } from './authorization-hook';
+import { routeWarnings } from './route-warnings';
 import { isWellFormedTenantId } from './tenant-id';
 import { indexTenants } from './tenant-index';
 
@@ -40,6 +51,11 @@ type NamedTenant =
 const NONE: NamedTenant = Object.freeze({ kind: 'none' });
 const BAD: NamedTenant = Object.freeze({ kind: 'bad' });
 
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+
+const hasOwnKeys = (v: unknown): boolean => typeof v === 'object' && v !== null && Object.keys(v).length > 0;
+
 function rulesFor(
   handlerRule: CompiledRule | undefined,
   classRule: CompiledRule | undefined,
@@ -54,28 +70,70 @@ function rulesFor(
  * Runs after `EzidAuthGuard` (app-wide when `globalGuard` is on, or with
  * `@UseGuards(EzidAuthGuard, EzidRolesGuard)`). It checks a route when the route has `@Roles()` /
  * `@Permissions()`, and whenever the request names a tenant (route param, header, `tenant.resolve`):
- * naming a tenant you are not a verified member of is 403 even without `@Roles()`. `@Public()` routes
- * are not checked. The decision is `EzidAuthorizer`'s, so services get the same answer.
+ * naming a tenant you are not a verified member of is 403 even without `@Roles()`.
+ *
+ * A rule is always enforced, `@Public()` or not: on a `@Public()` route (class, base class or
+ * handler) with `@Roles()` / `@Permissions()`, no user is 401 and a user without the right is 403.
+ * A `@Public()` route without a rule is only checked when a user is present (authenticated by
+ * another guard) and the request names a tenant. The decision is `EzidAuthorizer`'s, so services get
+ * the same answer. After an allow, the app's `@EzidAuthorizationHook()` guards run (see there).
  *
  * Extend it and override `getRequest()`, `getTenantCandidates()` or `throwForbidden()` to adapt it.
  */
 @Injectable()
-export class EzidRolesGuard implements CanActivate {
+export class EzidRolesGuard implements CanActivate, OnModuleInit {
+  private readonly logger = new Logger('EzidRolesGuard');
   private readonly policies = new WeakMap<object, WeakMap<object, RoutePolicy>>();
   private readonly paramName: string;
   private readonly headerName: string;
-  private readonly resolve?: (request: unknown, user: EzidUser) => string | undefined;
+  private readonly resolve?: (request: unknown, user: EzidUser) => unknown;
   private readonly tokenSource: boolean;
+  private readonly singleTenantFallback: boolean;
+  private readonly globalGuard: boolean;
+  private hooks: readonly CanActivate[] = [];
+  private initialized = false;
 
   constructor(
     private readonly reflector: Reflector,
     private readonly authorizer: EzidAuthorizer,
     @InjectEzidOptions() options: ResolvedEzidOptions,
+    @Optional() private readonly discovery?: DiscoveryService,
   ) {
     this.paramName = options.tenant.param;
     this.headerName = options.tenant.header;
     this.resolve = options.tenant.resolve;
     this.tokenSource = options.profile.source === 'token';
+    this.singleTenantFallback = options.tenant.singleTenantFallback === true;
+    this.globalGuard = options.globalGuard;
+  }
+
+  /** Collects the `@EzidAuthorizationHook()` providers and warns about routes whose tenant the guard cannot see. */
+  onModuleInit(): void {
+    // Also registered as the APP_GUARD (the same instance): Nest calls this hook once per registration.
+    if (!this.discovery || this.initialized) return;
+    this.initialized = true;
+    const found: { order: number; index: number; hook: CanActivate }[] = [];
+    const seen = new Set<unknown>();
+    this.discovery.getProviders().forEach((wrapper, index) => {
+      const type = wrapper.metatype;
+      const instance = wrapper.instance as CanActivate | undefined;
+      if (typeof type !== 'function' || seen.has(type)) return;
+      const meta = Reflect.getMetadata(EZID_AUTHORIZATION_HOOK, type) as
+        EzidAuthorizationHookOptions | undefined;
+      if (!meta) return;
+      if (!wrapper.isDependencyTreeStatic() || !instance || typeof instance.canActivate !== 'function') {
+        throw new Error(
+          `nestjs-ezid: @EzidAuthorizationHook() ${type.name} must be a singleton provider with canActivate()`,
+        );
+      }
+      seen.add(type);
+      found.push({ order: meta.order ?? 0, index, hook: instance });
+    });
+    this.hooks = found.sort((a, b) => a.order - b.order || a.index - b.index).map((f) => f.hook);
+    const unguarded = this.globalGuard ? undefined : EzidRolesGuard;
+    for (const line of routeWarnings(this.discovery, this.reflector, this.paramName, unguarded)) {
+      this.logger.warn(line);
+    }
   }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -83,44 +141,25 @@ export class EzidRolesGuard implements CanActivate {
     const view = this.getRequest(context);
     // A WebSocket client or RPC context may be reused across messages: forget an earlier tenant.
     if (view && context.getType() !== 'http') setEzidTenant(context, undefined);
-    if (policy.isPublic) return true;
-    if (!view) return false; // a context this guard does not understand: deny, never allow
+    const openRoute = policy.isPublic && !policy.requirement;
+    // A context this guard does not understand: deny, never allow (unless nothing is asked of it).
+    if (!view) return openRoute ? this.runHooks(context) : false;
+    // A public route without a rule, called anonymously: nothing to check.
+    if (openRoute && !view.user) return this.runHooks(context);
 
-    const user = view.user;
-    const named = this.getNamedTenant(context, view);
-    if (named.kind === 'bad') this.throwForbidden(context, 'tenant_forbidden');
-    const requirement = policy.requirement ?? (named.kind === 'id' ? MEMBERSHIP_ONLY : undefined);
-
-    if (!requirement) {
-      // Nothing asked and no tenant named: let the request through; expose the user's only tenant
-      // to @CurrentTenant() when that costs nothing (token profile).
-      if (user && this.tokenSource) {
-        const only = indexTenants(user.tenants).only;
-        if (only?.usable) setEzidTenant(context, only.tenant);
-      }
-      return true;
-    }
-    if (!user) {
-      // An @OptionalAuth() route called without a token (or no auth guard ran).
-      if (policy.requirement)
-        this.throwError(context, ezidAuthFailure(new EzidTokenError('token_missing', 'authz')));
-      this.throwForbidden(context, 'tenant_forbidden');
-    }
-
-    const tenantId = named.kind === 'id' ? named.id : undefined;
-    let decision: EzidAuthzDecision | Promise<EzidAuthzDecision>;
+    let candidates: unknown[];
     try {
-      decision = this.authorizer.decideCompiled(user, tenantId, requirement);
+      candidates = this.getTenantCandidates(context, view);
     } catch (e) {
-      return this.fail(context, e);
+      return this.resolverFailed(context, e);
     }
-    if (decision instanceof Promise) {
-      return decision.then(
-        (d) => this.apply(context, d),
-        (e: unknown) => this.fail(context, e),
+    if (candidates.some(isThenable)) {
+      return Promise.all(candidates).then(
+        (settled) => this.decideFor(context, policy, view, settled),
+        (e: unknown) => this.resolverFailed(context, e),
       );
     }
-    return this.apply(context, decision);
+    return this.decideFor(context, policy, view, candidates);
   }
 
   /** What the guard reads in this context (see `getAuthzView`). Override to support another transport. */
@@ -130,8 +169,9 @@ export class EzidRolesGuard implements CanActivate {
 
   /**
    * Every value the request gives for its tenant, in order: the route param, the tenant header
-   * (each header bag of the context), then `tenant.resolve(request, user)`. `undefined` entries are
-   * absent carriers; all present ones must be well-formed and equal.
+   * (each header bag of the context), then `tenant.resolve(request, user)` (its promise, when async:
+   * the guard awaits every promise in the list). `undefined` / `null` entries are absent carriers;
+   * all present ones must be well-formed and equal.
    */
   protected getTenantCandidates(_context: ExecutionContext, view: AuthzView): unknown[] {
     const out: unknown[] = [];
@@ -170,10 +210,98 @@ export class EzidRolesGuard implements CanActivate {
     throw error;
   }
 
-  private getNamedTenant(context: ExecutionContext, view: AuthzView): NamedTenant {
+  /**
+   * Whether the single-tenant fallback may pick the user's only tenant for this request: only with
+   * `tenant.singleTenantFallback`, only on HTTP, only when the route has no path parameter and the URL
+   * no query string (carriers the guard does not read could otherwise name another tenant).
+   */
+  protected allowsSingleTenantFallback(context: ExecutionContext, view: AuthzView): boolean {
+    if (!this.singleTenantFallback || context.getType() !== 'http') return false;
+    if (hasOwnKeys(view.params) || hasOwnKeys(view.request.query)) return false;
+    const url = view.request.url;
+    return typeof url === 'string' && !url.includes('?');
+  }
+
+  private decideFor(
+    context: ExecutionContext,
+    policy: RoutePolicy,
+    view: AuthzView,
+    candidates: readonly unknown[],
+  ): boolean | Promise<boolean> {
+    const user = view.user;
+    const named = this.getNamedTenant(candidates);
+    if (named.kind === 'bad') this.throwForbidden(context, 'tenant_forbidden');
+    const requirement = policy.requirement ?? (named.kind === 'id' ? MEMBERSHIP_ONLY : undefined);
+
+    if (!requirement) {
+      // Nothing asked and no tenant named: let the request through; expose the user's only tenant
+      // to @CurrentTenant() where the fallback would apply and that costs nothing (token profile).
+      if (user && this.tokenSource && this.allowsSingleTenantFallback(context, view)) {
+        const only = indexTenants(user.tenants).only;
+        if (only?.usable) setEzidTenant(context, only.tenant);
+      }
+      return this.runHooks(context);
+    }
+    if (!user) {
+      // An @OptionalAuth() route called without a token (or no auth guard ran).
+      if (policy.requirement)
+        this.throwError(context, ezidAuthFailure(new EzidTokenError('token_missing', 'authz')));
+      this.throwForbidden(context, 'tenant_forbidden');
+    }
+
+    const tenantId = named.kind === 'id' ? named.id : undefined;
+    const fallback = tenantId === undefined && this.allowsSingleTenantFallback(context, view);
+    let decision: EzidAuthzDecision | Promise<EzidAuthzDecision>;
+    try {
+      decision = this.authorizer.decideCompiled(user, tenantId, requirement, fallback);
+    } catch (e) {
+      return this.fail(context, e);
+    }
+    if (decision instanceof Promise) {
+      return decision.then(
+        (d) => this.apply(context, d),
+        (e: unknown) => this.fail(context, e),
+      );
+    }
+    return this.apply(context, decision);
+  }
+
+  /** A throwing or rejecting `tenant.resolve`: its `HttpException` as is, anything else 403 (never a 500, never a crash). */
+  private resolverFailed(context: ExecutionContext, error: unknown): never {
+    if (error instanceof HttpException) this.throwError(context, error);
+    this.logger.warn({
+      event: 'tenant_resolve_failed',
+      error: error instanceof Error ? error.name.slice(0, 64) : typeof error,
+    });
+    this.throwForbidden(context, 'tenant_forbidden');
+  }
+
+  /** Runs the `@EzidAuthorizationHook()` guards in order; the first refusal denies. */
+  private runHooks(context: ExecutionContext): boolean | Promise<boolean> {
+    const hooks = this.hooks;
+    if (hooks.length === 0) return true;
+    const run = async (): Promise<boolean> => {
+      for (const hook of hooks) {
+        let result = hook.canActivate(context);
+        if (isObservable(result)) result = lastValueFrom(result, { defaultValue: false });
+        if ((await result) !== true) {
+          this.throwError(
+            context,
+            new EzidHttpException(403, 'access_denied', 'Access to this resource is denied.', {
+              'WWW-Authenticate': INSUFFICIENT_SCOPE_CHALLENGE,
+            }),
+          );
+        }
+      }
+      return true;
+    };
+    return run();
+  }
+
+  private getNamedTenant(candidates: readonly unknown[]): NamedTenant {
     let id: string | undefined;
-    for (const value of this.getTenantCandidates(context, view)) {
-      if (value === undefined) continue;
+    for (const value of candidates) {
+      if (value === undefined || value === null) continue;
       // Malformed (empty, too long, control characters, a repeated header, an array): 403, no lookup.
       if (!isWellFormedTenantId(value)) return BAD;
       // Two carriers naming different tenants (header A, path B): 403.
@@ -183,10 +311,10 @@ export class EzidRolesGuard implements CanActivate {
     return id === undefined ? NONE : { kind: 'id', id };
   }
 
-  private apply(context: ExecutionContext, decision: EzidAuthzDecision): true {
+  private apply(context: ExecutionContext, decision: EzidAuthzDecision): boolean | Promise<boolean> {
     if (!decision.allowed) this.throwForbidden(context, decision.code);
     setEzidTenant(context, decision.tenant);
-    return true;
+    return this.runHooks(context);
   }
 
   private fail(context: ExecutionContext, error: unknown): never {

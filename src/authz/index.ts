@@ -9,3 +9,5 @@ export { getEzidTenant } from './authz-context';
 export { isWellFormedTenantId, MAX_TENANT_ID_LENGTH } from './tenant-id';
 export { EzidApiProfileSource, tenantsFromOrganizations } from './ezid-api-profile.source';
 export { EzidProfileStore } from './ezid-profile.source';
+export { EzidAuthorizationHook } from './authorization-hook';
+export type { EzidAuthorizationHookOptions } from './authorization-hook';

@@ -1,4 +1,5 @@
 import type { EzidTenant } from '../interfaces/ezid-user.interface';
+import { prohibitedKeys } from './authz-rule';
 
 /** The only membership status that grants anything. Compared exactly (case-sensitive). */
 export const VERIFIED_STATUS = 'Verified';
@@ -10,6 +11,10 @@ export interface TenantEntry {
   readonly usable: boolean;
   readonly roles: ReadonlySet<string>;
   readonly permissions: ReadonlySet<string>;
+  /** `prohibitedKey` of every role name held (compared with `prohibited` lists only). */
+  readonly roleKeys: ReadonlySet<string>;
+  /** `prohibitedKey` of every permission held (compared with `prohibited` lists only). */
+  readonly permissionKeys: ReadonlySet<string>;
 }
 
 /** A user's tenants by id (a `Map`: `__proto__` and `constructor` are ordinary unknown keys). Internal. */
@@ -48,6 +53,8 @@ function buildEntry(raw: Record<string, unknown>): TenantEntry {
     usable: raw.status === VERIFIED_STATUS,
     roles,
     permissions,
+    roleKeys: prohibitedKeys(roles),
+    permissionKeys: prohibitedKeys(permissions),
   };
 }
 
@@ -64,7 +71,14 @@ function build(tenants: readonly unknown[]): TenantIndex {
   // A tenant listed twice is ambiguous (which status, which roles?): it grants nothing.
   for (const id of duplicated) {
     const e = byId.get(id)!;
-    byId.set(id, { ...e, usable: false, roles: new Set(), permissions: new Set() });
+    byId.set(id, {
+      ...e,
+      usable: false,
+      roles: new Set(),
+      permissions: new Set(),
+      roleKeys: new Set(),
+      permissionKeys: new Set(),
+    });
   }
   const only = byId.size === 1 ? byId.values().next().value : undefined;
   return only ? { byId, only } : { byId };

@@ -21,6 +21,7 @@ export type EzidErrorCode =
   | 'insufficient_role'
   | 'insufficient_permission'
   | 'csrf_rejected'
+  | 'access_denied'
   // 415
   | 'unsupported_media_type'
   // 429

@@ -37,4 +37,24 @@ describe('@Roles() / @Permissions()', () => {
     expect(() => Roles(undefined as unknown as string)).toThrow(TypeError);
     expect(() => Permissions('a', { match: 'most' as 'all' })).toThrow(TypeError);
   });
+
+  it('refuse unknown option keys when the class is defined (a typo never widens access)', () => {
+    const bad = (o: object) => o as unknown as { match: 'any' };
+    expect(() => Roles('Member', bad({ prohibitted: ['Suspended'] }))).toThrow(
+      /@Roles\(\) options has an unknown key "prohibitted"; the known keys are match, prohibited, merge/,
+    );
+    expect(() => Permissions('Team View', bad({ merg: true }))).toThrow(
+      /@Permissions\(\) .*unknown key "merg"/,
+    );
+    expect(() => Roles('Member', bad({ [Symbol('x')]: 1 }))).toThrow(TypeError);
+    expect(() => Roles('Member', bad({ merge: 'true' }))).toThrow(/merge must be a boolean/);
+    expect(() => Roles('Member', { match: 'any', prohibited: ['Suspended'], merge: true })).not.toThrow();
+    const define = () => {
+      class C2 {
+        @Roles('Member', bad({ prohibitted: ['Suspended'] })) m() {}
+      }
+      return C2;
+    };
+    expect(define).toThrow(TypeError);
+  });
 });

@@ -147,7 +147,7 @@ describe.each(PLATFORMS)('authorization matrix on %s', (platform) => {
 
   beforeAll(async () => {
     app = await startAuthzApp(platform, emu, [matrixController('p/:tenantId'), matrixController('x')], {
-      tenant: { resolve: resolveFromQuery },
+      tenant: { resolve: resolveFromQuery, singleTenantFallback: true },
     });
   });
 
@@ -194,7 +194,7 @@ describe.each(PLATFORMS)('authorization matrix on %s', (platform) => {
     }
   });
 
-  describe('single-tenant fallback (no carrier)', () => {
+  describe('single-tenant fallback (no carrier, tenant.singleTenantFallback: true)', () => {
     it('a user with exactly one tenant is checked in that tenant', async () => {
       expect(await row(alice, (check) => ({ path: `/x/${check}`, headers: {} }))).toEqual(OWN);
       const res = await app.get('/x/role-any', bearer(alice));

@@ -1,4 +1,4 @@
-import { Controller, Get, INestApplication, Type } from '@nestjs/common';
+import { Controller, Get, INestApplication, LoggerService, Provider, Type } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test, TestingModuleBuilder } from '@nestjs/testing';
 import type { EzidModuleOptions, EzidTenant, EzidUser } from '../../src';
@@ -90,7 +90,7 @@ export async function startAuthzApp(
   controllers: Type<unknown>[],
   extra: Partial<EzidModuleOptions> = {},
   customize: (b: TestingModuleBuilder) => TestingModuleBuilder = (b) => b,
-  more: { providers?: Type<unknown>[]; setup?: (app: INestApplication) => void } = {},
+  more: { providers?: Provider[]; setup?: (app: INestApplication) => void; logger?: LoggerService } = {},
 ): Promise<AuthzApp> {
   const builder = Test.createTestingModule({
     imports: [
@@ -107,10 +107,11 @@ export async function startAuthzApp(
     providers: more.providers ?? [],
   });
   const moduleRef = await customize(builder).compile();
+  const logger = more.logger ?? false;
   const app =
     platform === 'fastify'
-      ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
-      : moduleRef.createNestApplication({ logger: false });
+      ? moduleRef.createNestApplication(new FastifyAdapter(), { logger })
+      : moduleRef.createNestApplication({ logger });
   more.setup?.(app);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
@@ -121,6 +122,14 @@ export async function startAuthzApp(
     close: () => app.close(),
   };
 }
+
+/** `fetch` with any method against an `AuthzApp`. */
+export const send = (
+  app: AuthzApp,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<Response> => fetch(app.url + path, { method, headers });
 
 export const bearer = (t: string): Record<string, string> => ({ authorization: `Bearer ${t}` });
 

@@ -144,8 +144,10 @@ describe.each(PLATFORMS)('EzidRolesGuard wiring on %s', (platform) => {
     expect(await get(`/orgs/${T1}/empty`)).toBe('403 insufficient_role');
   });
 
-  it('@Public() is not checked', async () => {
-    expect(await outcomeOf(await app.get(`/orgs/${T2}/public`))).toBe(200);
+  it('@Public() on a handler does not switch off the class rule', async () => {
+    expect(await outcomeOf(await app.get(`/orgs/${T2}/public`))).toBe('401 token_missing');
+    expect(await get(`/orgs/${T2}/public`)).toBe('403 insufficient_role');
+    expect(await get(`/orgs/${T1}/public`)).toBe(200);
   });
 
   it('EzidAuthorizer gives the guard’s answer', async () => {

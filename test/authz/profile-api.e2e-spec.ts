@@ -133,7 +133,7 @@ describe.each(PLATFORMS)("profile.source 'api' on %s", (platform) => {
       platform,
       emu,
       [matrixController('p/:tenantId'), matrixController('x')],
-      { profile: { source: 'api', cacheTtlSec } },
+      { profile: { source: 'api', cacheTtlSec }, tenant: { singleTenantFallback: true } },
       (b) => b.overrideProvider(EzidService).useValue(organizationsClient(upstream)),
     );
 

@@ -40,7 +40,12 @@ describe('EzidModule options validation', () => {
     });
     expect(o.globalGuard).toBe(true);
     expect(o.http).toEqual({ timeoutMs: 10000, retries: 2, maxResponseBytes: 1048576 });
-    expect(o.tenant).toEqual({ param: 'tenantId', header: 'x-tenant-id', resolve: undefined });
+    expect(o.tenant).toEqual({
+      param: 'tenantId',
+      header: 'x-tenant-id',
+      resolve: undefined,
+      singleTenantFallback: false,
+    });
     expect(o.profile.source).toBe('token');
     expect(o.callback).toMatchObject({ path: '/auth/ezid', mode: 'json', redirectAllowList: ['/'] });
     expect(Object.isFrozen(o.token)).toBe(true);
@@ -178,6 +183,14 @@ describe('EzidModule options validation', () => {
     ['token.jwks.timeoutMs', -1],
   ])('rejects a bad %s (%d)', (path, timeoutMs) => {
     expect(paths(failWith({ ...valid(), token: { ...valid().token, jwks: { timeoutMs } } }))).toContain(path);
+  });
+
+  it('tenant.singleTenantFallback is off by default, a boolean when set', () => {
+    expect(
+      resolveEzidOptions({ ...valid(), tenant: { singleTenantFallback: true } }).tenant.singleTenantFallback,
+    ).toBe(true);
+    const bad = { ...valid(), tenant: { singleTenantFallback: 'yes' as unknown as boolean } };
+    expect(paths(failWith(bad))).toContain('tenant.singleTenantFallback');
   });
 
   it('rejects unknown option keys at every level (a typo must not be ignored)', () => {

@@ -1,0 +1,106 @@
+import { RequestMethod } from '@nestjs/common';
+import { GUARDS_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import type { DiscoveryService, Reflector } from '@nestjs/core';
+import { PERMISSIONS_METADATA } from '../decorators/permissions.decorator';
+import { ROLES_METADATA } from '../decorators/roles.decorator';
+
+const PARAM = /:([A-Za-z0-9_]+)/g;
+
+function paths(value: unknown): string[] {
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
+  return typeof value === 'string' ? [value] : [''];
+}
+
+function join(a: string, b: string): string {
+  const path = `/${a}/${b}`.replace(/\/+/g, '/');
+  return path.length > 1 ? path.replace(/\/$/, '') : path;
+}
+
+function methodNames(proto: object): string[] {
+  const names = new Set<string>();
+  for (
+    let p: object | null = proto;
+    p && p !== Object.prototype;
+    p = Object.getPrototypeOf(p) as object | null
+  ) {
+    for (const name of Object.getOwnPropertyNames(p)) if (name !== 'constructor') names.add(name);
+  }
+  return [...names];
+}
+
+function listsGuard(value: unknown, guard: abstract new (...a: never[]) => unknown): boolean {
+  if (!Array.isArray(value)) return false;
+  return value.some(
+    (g: unknown) =>
+      g === guard ||
+      g instanceof guard ||
+      (typeof g === 'function' && (g as { prototype?: unknown }).prototype instanceof guard),
+  );
+}
+
+/**
+ * One line per route that carries `@Roles()` / `@Permissions()` and
+ * - has path parameters, none of which is the tenant param: the request names its tenant where the
+ *   guard does not look (`/orgs/:orgId/...`), so the rule is checked in another tenant or refused;
+ * - with `globalGuard: false` (`rolesGuard` given), does not list `EzidRolesGuard` (or a subclass) in
+ *   `@UseGuards()`: the rule is enforced by nothing. Internal.
+ */
+export function routeWarnings(
+  discovery: DiscoveryService,
+  reflector: Reflector,
+  tenantParam: string,
+  rolesGuard?: abstract new (...a: never[]) => unknown,
+): string[] {
+  const out = new Set<string>();
+  for (const wrapper of discovery.getControllers()) {
+    const cls = wrapper.metatype as (new (...a: unknown[]) => unknown) | null;
+    if (typeof cls !== 'function') continue;
+    const classHasRule =
+      reflector.get(ROLES_METADATA, cls) !== undefined ||
+      reflector.get(PERMISSIONS_METADATA, cls) !== undefined;
+    for (const name of methodNames(cls.prototype as object)) {
+      const handler = Object.getOwnPropertyDescriptor(findOwner(cls.prototype as object, name), name)
+        ?.value as unknown;
+      if (typeof handler !== 'function') continue;
+      const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
+      if (method === undefined) continue;
+      const hasRule =
+        classHasRule ||
+        reflector.get(ROLES_METADATA, handler) !== undefined ||
+        reflector.get(PERMISSIONS_METADATA, handler) !== undefined;
+      if (!hasRule) continue;
+      const guarded =
+        !rolesGuard ||
+        listsGuard(Reflect.getMetadata(GUARDS_METADATA, handler), rolesGuard) ||
+        listsGuard(Reflect.getMetadata(GUARDS_METADATA, cls), rolesGuard);
+      for (const prefix of paths(Reflect.getMetadata(PATH_METADATA, cls))) {
+        for (const sub of paths(Reflect.getMetadata(PATH_METADATA, handler))) {
+          const path = join(prefix, sub);
+          const route = `${RequestMethod[method] ?? 'ALL'} ${path} (${cls.name}.${name})`;
+          if (!guarded) {
+            out.add(
+              `${route} has @Roles()/@Permissions() but globalGuard is false and EzidRolesGuard is not in its ` +
+                `@UseGuards(): the rule is not enforced. Add @UseGuards(EzidAuthGuard, EzidRolesGuard).`,
+            );
+          }
+          const params = [...path.matchAll(PARAM)].map((m) => m[1]);
+          if (params.length === 0 || params.includes(tenantParam)) continue;
+          out.add(
+            `${route} has @Roles()/@Permissions() and the ` +
+              `path parameter(s) ${params.map((p) => `:${p}`).join(', ')}, none of which is the tenant param ` +
+              `:${tenantParam}: the guard does not read the tenant from this path. Rename the parameter, set ` +
+              `tenant.param, or name the tenant in the header or tenant.resolve.`,
+          );
+        }
+      }
+    }
+  }
+  return [...out];
+}
+
+function findOwner(proto: object, name: string): object {
+  for (let p: object | null = proto; p; p = Object.getPrototypeOf(p) as object | null) {
+    if (Object.hasOwn(p, name)) return p;
+  }
+  return proto;
+}
