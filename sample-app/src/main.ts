@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { EzidEmulator } from 'nestjs-ezid/testing';
 import { AppModule } from './app.module';
-import { ezidMode } from './ezid-env';
+import { sampleAppConfig } from './ezid-env';
 
 export interface RunningSampleApp {
   app: INestApplication;
@@ -26,14 +26,16 @@ async function freePort(host: string): Promise<number> {
 
 /**
  * Starts the sample app. With no EZID_* variables it embeds the EZiD emulator (seeded with two tenants:
- * the demo user is Admin in org1 and Member in org2); with all of them set it talks to that EZiD.
+ * the demo user is Admin in org1 and Member in org2), on loopback and outside production only; with any
+ * of them set it talks to that EZiD and needs all of them and PUBLIC_URL (see `sampleAppConfig`).
  */
 export async function startSampleApp(env: NodeJS.ProcessEnv = process.env): Promise<RunningSampleApp> {
-  const host = env.HOST ?? '127.0.0.1';
-  const port = env.PORT === undefined || env.PORT === '' ? 3000 : Number(env.PORT) || (await freePort(host));
-  const publicUrl = env.PUBLIC_URL ?? `http://localhost:${port}`;
+  const config = sampleAppConfig(env);
+  const host = config.host;
+  const port = config.port || (await freePort(host));
+  const publicUrl = config.publicUrl ?? `http://localhost:${port}`;
   let emulator: EzidEmulator | undefined;
-  if (ezidMode(env) === 'emulator') {
+  if (config.mode === 'emulator') {
     const clientSecret = randomBytes(24).toString('hex');
     emulator = await EzidEmulator.start({ clientId: 'cli_sample_app', clientSecret });
     Object.assign(process.env, {

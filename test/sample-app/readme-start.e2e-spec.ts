@@ -54,4 +54,30 @@ describe("the README's sample-app command", () => {
     const guarded = await fetch(`${url}/orgs/x/projects`);
     expect(guarded.status).toBe(401);
   }, 150_000);
+
+  it('refuses to embed the emulator with NODE_ENV=production on 0.0.0.0: exits 1 with the reason', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', HOST: '0.0.0.0', PORT: '0' };
+    for (const name of Object.keys(env)) if (name.startsWith('EZID_')) delete env[name];
+    child = spawn(process.execPath, ['sample-app/start.js'], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let output = '';
+    const code = await new Promise<number | null | 'listening'>((resolve) => {
+      const onData = (c: Buffer) => {
+        output += c.toString();
+        if (/listening on/.test(output)) resolve('listening');
+      };
+      child!.stdout!.on('data', onData);
+      child!.stderr!.on('data', onData);
+      child!.once('exit', resolve);
+    });
+    expect(code).toBe(1);
+    expect(output).toMatch(
+      /The sample app could not start: Refusing to embed the EZiD emulator with NODE_ENV=production/,
+    );
+    expect(output).not.toMatch(/listening on/);
+  }, 150_000);
 });
