@@ -9,10 +9,6 @@ import {
   hasEzidUser,
   setEzidUser,
 } from '../common/ezid-user-context';
-import { OptionalAuth } from '../decorators/optional-auth.decorator';
-import { PERMISSIONS_METADATA } from '../decorators/permissions.decorator';
-import { Public } from '../decorators/public.decorator';
-import { ROLES_METADATA } from '../decorators/roles.decorator';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import type { EzidUser } from '../interfaces/ezid-user.interface';
@@ -25,6 +21,12 @@ import {
   extractRpcToken,
   extractWsToken,
 } from './token-extractor';
+import {
+  OPTIONAL_AUTH_METADATA,
+  PERMISSIONS_METADATA,
+  PUBLIC_METADATA,
+  ROLES_METADATA,
+} from '../common/ezid-metadata';
 
 interface RouteFlags {
   readonly isPublic: boolean;
@@ -204,8 +206,8 @@ export class EzidAuthGuard implements CanActivate {
       (t) => this.reflector.get(ROLES_METADATA, t) || this.reflector.get(PERMISSIONS_METADATA, t),
     );
     flags = Object.freeze({
-      isPublic: !hasRule && this.reflector.getAllAndOverride(Public, targets) === true,
-      optional: this.reflector.getAllAndOverride(OptionalAuth, targets) === true,
+      isPublic: !hasRule && this.reflector.getAllAndOverride(PUBLIC_METADATA, targets) === true,
+      optional: this.reflector.getAllAndOverride(OPTIONAL_AUTH_METADATA, targets) === true,
     });
     if (!byClass) this.flagsCache.set(handler, (byClass = new WeakMap()));
     byClass.set(cls, flags);

@@ -1,5 +1,6 @@
-/** How the names of a `@Roles()` / `@Permissions()` rule are matched against what the user holds. */
-export type EzidMatchMode = 'any' | 'all';
+import type { CompiledRule, EzidMatchMode } from '../common/ezid-metadata';
+
+export type { CompiledRule, EzidMatchMode } from '../common/ezid-metadata';
 
 /**
  * Options of a `@Roles()` / `@Permissions()` rule, passed as the last argument.
@@ -36,14 +37,6 @@ export interface EzidAuthzRequirement {
   roles?: EzidNameRequirement;
   /** Permission names (the union over the roles held in the tenant); a bare list uses match `'all'`. */
   permissions?: EzidNameRequirement;
-}
-
-/** A rule after validation: frozen, with its defaults applied. Internal. */
-export interface CompiledRule {
-  readonly names: readonly string[];
-  readonly match: EzidMatchMode;
-  readonly prohibited: readonly string[];
-  readonly merge: boolean;
 }
 
 export type RuleKind = 'roles' | 'permissions';

@@ -13,9 +13,6 @@ import { ezidAuthFailure } from '../auth/ezid-auth.guard';
 import { EzidTokenError } from '../auth/ezid-token.errors';
 import { toContextException } from '../common/http-context';
 import { EzidHttpException } from '../common/ezid-http.exception';
-import { Public } from '../decorators/public.decorator';
-import { PERMISSIONS_METADATA } from '../decorators/permissions.decorator';
-import { ROLES_METADATA } from '../decorators/roles.decorator';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import type { EzidUser } from '../interfaces/ezid-user.interface';
@@ -33,6 +30,7 @@ import { EZID_AUTHORIZATION_HOOK, EzidAuthorizationHookOptions } from './authori
 import { routeWarnings } from './route-warnings';
 import { isWellFormedTenantId } from './tenant-id';
 import { indexTenants } from './tenant-index';
+import { PERMISSIONS_METADATA, PUBLIC_METADATA, ROLES_METADATA } from '../common/ezid-metadata';
 
 /** `WWW-Authenticate` of every authorization 403 (RFC 6750 §3.1). */
 export const INSUFFICIENT_SCOPE_CHALLENGE = 'Bearer error="insufficient_scope"';
@@ -337,7 +335,7 @@ export class EzidRolesGuard implements CanActivate, OnModuleInit {
       this.reflector.get(PERMISSIONS_METADATA, cls),
     );
     policy = Object.freeze({
-      isPublic: this.reflector.getAllAndOverride(Public, targets) === true,
+      isPublic: this.reflector.getAllAndOverride(PUBLIC_METADATA, targets) === true,
       requirement:
         roles.length || permissions.length
           ? Object.freeze({ roles: Object.freeze(roles), permissions: Object.freeze(permissions) })

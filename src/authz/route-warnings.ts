@@ -1,8 +1,7 @@
 import { RequestMethod } from '@nestjs/common';
 import { GUARDS_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import type { DiscoveryService, Reflector } from '@nestjs/core';
-import { PERMISSIONS_METADATA } from '../decorators/permissions.decorator';
-import { ROLES_METADATA } from '../decorators/roles.decorator';
+import { PERMISSIONS_METADATA, ROLES_METADATA } from '../common/ezid-metadata';
 
 const PARAM = /:([A-Za-z0-9_]+)/g;
 

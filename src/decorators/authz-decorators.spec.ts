@@ -1,6 +1,7 @@
 import { Reflector } from '@nestjs/core';
-import { PERMISSIONS_METADATA, Permissions } from './permissions.decorator';
-import { ROLES_METADATA, Roles } from './roles.decorator';
+import { PERMISSIONS_METADATA, ROLES_METADATA } from '../common/ezid-metadata';
+import { Permissions } from './permissions.decorator';
+import { Roles } from './roles.decorator';
 
 describe('@Roles() / @Permissions()', () => {
   class C {

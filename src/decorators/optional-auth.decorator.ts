@@ -1,4 +1,4 @@
-import { Reflector } from '@nestjs/core';
+import { OPTIONAL_AUTH_METADATA } from '../common/ezid-metadata';
 
 /**
  * Authentication is optional on this route: with no token the request goes through with no user;
@@ -11,4 +11,4 @@ import { Reflector } from '@nestjs/core';
  * feed(@CurrentUser() user?: EzidUser) { ... }
  * ```
  */
-export const OptionalAuth = Reflector.createDecorator<boolean>({ transform: () => true });
+export const OptionalAuth = OPTIONAL_AUTH_METADATA;

@@ -1,9 +1,6 @@
 import type { CustomDecorator } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
-import { CompiledRule, EzidRuleOptions, compileDecoratorArgs } from '../authz/authz-rule';
-
-/** The reflectable metadata behind `@Permissions()` (a namespaced key, never a bare `'permissions'`). */
-export const PERMISSIONS_METADATA = Reflector.createDecorator<CompiledRule>();
+import { EzidRuleOptions, compileDecoratorArgs } from '../authz/authz-rule';
+import { PERMISSIONS_METADATA } from '../common/ezid-metadata';
 
 /**
  * Requires permissions in the request's tenant: the union of the permissions of the roles the user

@@ -1,8 +1,9 @@
-import { Reflector } from '@nestjs/core';
+import { PUBLIC_METADATA } from '../common/ezid-metadata';
 
 /**
  * Marks a route (or a whole controller) as public: `EzidAuthGuard` lets it through without reading
- * any token, and `EzidRolesGuard` does not run.
+ * any token. It never switches off a rule: a route that also has `@Roles()` / `@Permissions()` (on the
+ * handler, the class or a base class) is still authenticated and authorized.
  *
  * @example
  * ```ts
@@ -11,4 +12,4 @@ import { Reflector } from '@nestjs/core';
  * health() { return { ok: true }; }
  * ```
  */
-export const Public = Reflector.createDecorator<boolean>({ transform: () => true });
+export const Public = PUBLIC_METADATA;

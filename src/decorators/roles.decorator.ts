@@ -1,13 +1,11 @@
 import type { CustomDecorator } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
-import { CompiledRule, EzidRuleOptions, compileDecoratorArgs } from '../authz/authz-rule';
-
-/** The reflectable metadata behind `@Roles()` (a namespaced key, never a bare `'roles'`). */
-export const ROLES_METADATA = Reflector.createDecorator<CompiledRule>();
+import { EzidRuleOptions, compileDecoratorArgs } from '../authz/authz-rule';
+import { ROLES_METADATA } from '../common/ezid-metadata';
 
 /**
  * Requires roles in the request's tenant (named by the route param, the tenant header or
- * `tenant.resolve`, else the user's only tenant). Enforced by `EzidRolesGuard`.
+ * `tenant.resolve`; none is 403 `tenant_required` unless `tenant.singleTenantFallback` applies).
+ * Enforced by `EzidRolesGuard`, also on a `@Public()` route.
  *
  * - Default match `'any'`: one of the names is enough. `{ match: 'all' }` needs every name.
  * - `{ prohibited: [...] }`: holding any of these roles in the tenant denies.
