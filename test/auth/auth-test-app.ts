@@ -2,8 +2,8 @@ import { Body, Controller, Get, INestApplication, LoggerService, Post, Req, UseG
 import { AuthGuard } from '@nestjs/passport';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import type { EzidModuleOptions, EzidTokenOptions, EzidUser } from '../../src';
-import { EzidModule, OptionalAuth, Public } from '../../src';
+import type { EzidModuleOptions, EzidMonotonicClock, EzidTokenOptions, EzidUser } from '../../src';
+import { EZID_MONOTONIC_CLOCK, EzidModule, OptionalAuth, Public } from '../../src';
 import type { EzidEmulator } from '../../src/testing';
 
 export type Platform = 'express' | 'fastify';
@@ -50,6 +50,17 @@ export class AuthTestController {
   }
 }
 
+/** A monotonic clock that moves only when the test says so (JWKS cache ages and cooldowns). */
+export class SteppedClock implements EzidMonotonicClock {
+  private t = 1_000_000;
+  now(): number {
+    return this.t;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
 export interface TestApp {
   app: INestApplication;
   url: string;
@@ -65,8 +76,9 @@ export async function startApp(
   extra: Partial<EzidModuleOptions> = {},
   controllers: unknown[] = [AuthTestController],
   logger: LoggerService | false = false,
+  clock?: EzidMonotonicClock,
 ): Promise<TestApp> {
-  const moduleRef = await Test.createTestingModule({
+  const builder = Test.createTestingModule({
     imports: [
       EzidModule.forRoot({
         clientId: 'cli_auth_test',
@@ -84,7 +96,9 @@ export async function startApp(
       }),
     ],
     controllers: controllers as never[],
-  }).compile();
+  });
+  if (clock) builder.overrideProvider(EZID_MONOTONIC_CLOCK).useValue(clock);
+  const moduleRef = await builder.compile();
   const app =
     platform === 'fastify'
       ? moduleRef.createNestApplication(new FastifyAdapter(), { logger })

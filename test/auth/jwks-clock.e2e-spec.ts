@@ -9,22 +9,11 @@ import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { EZID_MONOTONIC_CLOCK, EzidModule, type EzidJwksOptions, type EzidMonotonicClock } from '../../src';
+import { EZID_MONOTONIC_CLOCK, EzidModule, type EzidJwksOptions } from '../../src';
 import { EZID_KEY_SOURCE } from '../../src/auth/auth.constants';
 import type { JwksKeySource } from '../../src/auth/jwks-key-source';
 import { EzidEmulator } from '../../src/testing';
-import { AuthTestController, PLATFORMS, type Platform, bearer } from './auth-test-app';
-
-/** A monotonic clock that moves only when the test says so. */
-class SteppedClock implements EzidMonotonicClock {
-  private t = 1_000_000;
-  now(): number {
-    return this.t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
+import { AuthTestController, PLATFORMS, type Platform, SteppedClock, bearer } from './auth-test-app';
 
 /**
  * A JWKS endpoint on 127.0.0.1 serving the emulator's key set, with a mode: `ok`, `hang` (requests

@@ -7,15 +7,18 @@ import type { EzidJwksOptions } from '../../src';
 import { EZID_KEY_SOURCE } from '../../src/auth/auth.constants';
 import type { JwksKeySource } from '../../src/auth/jwks-key-source';
 import { EzidEmulator } from '../../src/testing';
-import { PLATFORMS, type Platform, type TestApp, bearer, startApp } from './auth-test-app';
+import { PLATFORMS, type Platform, SteppedClock, type TestApp, bearer, startApp } from './auth-test-app';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe.each(PLATFORMS)('JWKS behaviour (checklist C) on %s', (platform: Platform) => {
   let emu: EzidEmulator;
   let app: TestApp | undefined;
+  // Cache ages and cooldowns run on this clock: time moves only when a test advances it.
+  let clock: SteppedClock;
 
   beforeEach(async () => {
+    clock = new SteppedClock();
     emu = await EzidEmulator.start({
       clientId: 'cli_auth_test',
       clientSecret: 's',
@@ -28,7 +31,7 @@ describe.each(PLATFORMS)('JWKS behaviour (checklist C) on %s', (platform: Platfo
     await emu.stop();
   });
   const start = async (jwks: EzidJwksOptions = {}, token: Record<string, unknown> = {}): Promise<TestApp> =>
-    (app = await startApp(platform, emu, { ...token, jwks }));
+    (app = await startApp(platform, emu, { ...token, jwks }, {}, undefined, false, clock));
   const keys = (): JwksKeySource => app!.app.get<JwksKeySource>(EZID_KEY_SOURCE);
   const status = async (token: string): Promise<number> =>
     (await app!.get('/protected', bearer(token))).status;
@@ -49,24 +52,20 @@ describe.each(PLATFORMS)('JWKS behaviour (checklist C) on %s', (platform: Platfo
   it('C5 a junk-kid flood does not block a newly rotated kid for longer than the cooldown', async () => {
     await start({ cooldownSec: 1 });
     expect(await status(emu.mintAccessToken())).toBe(200);
-    let flooding = true;
-    const flood = (async () => {
-      while (flooding) await status(junk());
-    })();
     emu.rotateKeys({ keepOld: true });
     const fresh = emu.mintAccessToken();
-    const t0 = Date.now();
-    let s = await status(fresh);
-    while (s !== 200 && Date.now() - t0 < 3000) {
-      await sleep(100);
-      s = await status(fresh);
-    }
-    flooding = false;
-    await flood;
-    expect(s).toBe(200);
-    expect(Date.now() - t0).toBeLessThan(1000 + 500);
-    // at most one fetch per cooldown (1 s) plus the warm-up
-    expect(emu.requestCount('jwks')).toBeLessThanOrEqual(1 + Math.ceil((Date.now() - t0) / 1000) + 1);
+    // Within the cooldown the junk flood and the new kid alike are answered without a fetch.
+    const flood = await Promise.all(Array.from({ length: 50 }, () => status(junk())));
+    expect(flood.every((s) => s === 401)).toBe(true);
+    expect(await status(fresh)).toBe(401);
+    expect(emu.requestCount('jwks')).toBe(1);
+    // Once the cooldown has elapsed, the first unknown kid (junk or not) refetches and the new kid
+    // is known: the flood delayed it by at most the cooldown, and cost one fetch.
+    clock.advance(1000);
+    const [afterFlood] = await Promise.all([status(junk()), status(junk())]);
+    expect(afterFlood).toBe(401);
+    expect(await status(fresh)).toBe(200);
+    expect(emu.requestCount('jwks')).toBe(2);
   });
 
   it('C6 cold-start stampede: 100 concurrent requests, one fetch; slow JWKS waves, one fetch; two kids, one fetch', async () => {
@@ -97,7 +96,7 @@ describe.each(PLATFORMS)('JWKS behaviour (checklist C) on %s', (platform: Platfo
   it('C7 key rotation: the first token with the new kid is accepted after one refetch', async () => {
     await start({ cooldownSec: 1 });
     expect(await status(emu.mintAccessToken())).toBe(200);
-    await sleep(1100);
+    clock.advance(1000);
     emu.rotateKeys({ keepOld: true });
     expect(await status(emu.mintAccessToken())).toBe(200);
     expect(emu.requestCount('jwks')).toBe(2);
@@ -110,8 +109,10 @@ describe.each(PLATFORMS)('JWKS behaviour (checklist C) on %s', (platform: Platfo
     expect(await status(old)).toBe(200);
     emu.rotateKeys({ keepOld: true });
     emu.removeKey(oldKid);
+    clock.advance(999);
     expect(await status(old)).toBe(200); // still within cacheMaxAge (documented revocation latency)
-    await sleep(1100);
+    expect(emu.requestCount('jwks')).toBe(1);
+    clock.advance(1);
     // Stale-while-revalidate: the first request after cacheMaxAge is answered from the cached set
     // while one background refresh runs; the refresh removes the key (latency: max age + one fetch).
     expect(await status(old)).toBe(200);
@@ -132,7 +133,7 @@ describe.each(PLATFORMS)('JWKS behaviour (checklist C) on %s', (platform: Platfo
     const token = emu.mintAccessToken(undefined, { signWith: { kid, privateKey: next.privateKey } });
     expect(await status(token)).toBe(401);
     expect(emu.requestCount('jwks')).toBe(1);
-    await sleep(3100);
+    clock.advance(3000);
     // Stale-while-revalidate: still verified with the cached (old) material while the background
     // refresh runs, then with the new material.
     expect(await status(token)).toBe(401);
@@ -187,17 +188,17 @@ describe.each(PLATFORMS)('JWKS behaviour (checklist C) on %s', (platform: Platfo
     emu.fault('jwks', { status: 500 });
     expect(await status(emu.mintAccessToken())).toBe(200);
     expect(emu.requestCount('jwks')).toBe(1);
-    await sleep(1100);
+    clock.advance(1000);
     expect(await status(emu.mintAccessToken())).toBe(200); // stale: answered at once, refresh in the background
     await keys().refreshing;
     expect(await status(emu.mintAccessToken())).toBe(200); // stale-if-error
     expect(emu.requestCount('jwks')).toBe(2);
-    await sleep(2000);
+    clock.advance(2000);
     const res = await app!.get('/protected', bearer(emu.mintAccessToken()));
     expect(res.status).toBe(503);
     expect(emu.requestCount('jwks')).toBe(3);
     emu.clearFaults();
-    await sleep(1100);
+    clock.advance(1000);
     expect(await status(emu.mintAccessToken())).toBe(200);
   });
 
