@@ -334,7 +334,9 @@ function collect(errors: ValidationError[], prefix: string, out: EzidConfigurati
       const messages = Object.entries(e.constraints).map(([name, msg]) =>
         name === 'whitelistValidation'
           ? 'unknown option (check the spelling; unknown keys are rejected so a typo cannot silently disable a setting)'
-          : msg.replace(new RegExp(`^${e.property}\\b`), 'must').replace(/^must must/, 'must'),
+          : // class-validator says "<prop> must be …" or "<prop> should not be …": the path already
+            // names the property, so the problem reads "must be …" / "must not be …".
+            msg.replace(new RegExp(`^${e.property}\\s+`), '').replace(/^should\b/, 'must'),
       );
       const unique = [...new Set(messages)];
       out.push({ path, problem: unique.join('; ') });

@@ -130,6 +130,13 @@ describe('EzidModule options validation', () => {
     const { clientId: _omit, ...rest } = valid();
     expect(paths(failWith(rest))).toContain('clientId');
     expect(paths(failWith({ ...valid(), clientId: '' }))).toContain('clientId');
+    const problems = (o: unknown) => failWith(o).issues.map((i) => i.problem);
+    // Each problem reads as a sentence after its path: never "must should …" or "must must …".
+    expect(problems({ ...valid(), clientId: '' })).toEqual([expect.stringMatching(/^must not be empty\b/)]);
+    expect(problems({ ...valid(), clientId: 42 })).toEqual([expect.stringMatching(/^must be a string/)]);
+    for (const p of [...problems({ ...valid(), clientId: '' }), ...problems({ ...valid(), clientId: 42 })]) {
+      expect(p).not.toMatch(/must (should|must)|clientId/);
+    }
   });
 
   it('rejects a configuration with neither token.jwksUri nor token.publicKey', () => {
