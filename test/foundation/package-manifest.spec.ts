@@ -83,6 +83,13 @@ describe('package manifest', () => {
     }
   });
 
+  it('ships the license the manifest declares (npm packs LICENSE with dist)', () => {
+    expect(pkg.license).toBe('MIT');
+    const text = fs.readFileSync(path.join(root, 'LICENSE'), 'utf8');
+    expect(text.split('\n')[0]).toBe('MIT License');
+    expect(text).toContain('Permission is hereby granted, free of charge');
+  });
+
   it('resolves nestjs-ezid and nestjs-ezid/testing through the exports map of a real build', () => {
     // Outside the repo, so Node's package self-reference cannot short-circuit the lookup.
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nestjs-ezid-manifest-'));
