@@ -28,7 +28,11 @@ describe('EzidSameOriginPolicy', () => {
     ['Sec-Fetch-Site sent twice (array)', { 'sec-fetch-site': ['same-origin', 'same-origin'] }, false],
     ['Origin = publicUrl', { origin: APP }, true],
     // Origin must be exactly a serialized origin (browsers never send more); Referer keeps URL semantics.
-    ['Origin = publicUrl with the default port (not serialized)', { origin: 'https://app.example:443' }, false],
+    [
+      'Origin = publicUrl with the default port (not serialized)',
+      { origin: 'https://app.example:443' },
+      false,
+    ],
     ['Origin = publicUrl upper-cased (not serialized)', { origin: 'https://APP.example' }, false],
     ['Origin = publicUrl with a path', { origin: `${APP}/x` }, false],
     ['Origin = publicUrl with a trailing slash', { origin: `${APP}/` }, false],

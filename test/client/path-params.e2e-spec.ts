@@ -123,7 +123,10 @@ describe('path parameters never retarget an EZiD request', () => {
       const ezid = new EzidService(options());
       const err = await rejectionOf(ezid.users.getByEmail(email));
       expect(err).toBeInstanceOf(EzidValidationError);
-      expect(err).toMatchObject({ endpoint: 'users.getByEmail', problem: expect.stringContaining('surrogate') });
+      expect(err).toMatchObject({
+        endpoint: 'users.getByEmail',
+        problem: expect.stringContaining('surrogate'),
+      });
       expect(requests).toEqual([]);
     },
   );
