@@ -1,14 +1,17 @@
-import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
 import { Public } from 'nestjs-ezid';
 import type { EzidEmulator } from 'nestjs-ezid/testing';
+import { LoopbackOnlyGuard } from './loopback-only.guard';
 
 export const EMULATOR = Symbol('EMULATOR');
 
 /**
  * Emulator mode only: what the embedded EZiD emulator "emailed" or "texted", so the page can show a
- * dev inbox with the clickable magic link and the codes. Never mounted against a real EZiD.
+ * dev inbox with the clickable magic link and the codes. Never mounted against a real EZiD, and 404
+ * unless the request names a loopback `Host` (and a loopback `Origin`, when sent).
  */
 @Controller('dev')
+@UseGuards(LoopbackOnlyGuard)
 export class DevInboxController {
   constructor(@Inject(EMULATOR) private readonly emulator: EzidEmulator) {}
 

@@ -41,6 +41,31 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /**
+ * True when NODE_ENV names production in any usual spelling: trimmed and case-insensitive, `production`
+ * or `prod` (`Production`, ` production`, `PROD`). Anything else (unset, `development`, `test`) is not.
+ */
+export function isProductionEnv(nodeEnv: string | undefined): boolean {
+  const v = (nodeEnv ?? '').trim().toLowerCase();
+  return v === 'production' || v === 'prod';
+}
+
+/** True when `value` is an http(s) URL whose host is loopback (see `isLoopbackHost`), without userinfo. */
+export function isLoopbackUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  return (
+    (url.protocol === 'http:' || url.protocol === 'https:') &&
+    !url.username &&
+    !url.password &&
+    isLoopbackHost(url.hostname)
+  );
+}
+
+/**
  * `'emulator'` when no `EZID_*` variable is set, `'real'` when any is (every mandatory one must then be
  * set: the error lists the missing ones). Any `EZID_*` variable counts, so a lone `EZID_AUDIENCE` never
  * silently selects the emulator.
@@ -60,7 +85,9 @@ export function ezidMode(env: NodeJS.ProcessEnv = process.env): 'emulator' | 're
 
 /**
  * Reads and checks the sample app's environment. The embedded emulator (with its public dev inbox) is a
- * development tool: it is refused with `NODE_ENV=production` and on any HOST that is not loopback. Real
+ * development tool: it is refused with `NODE_ENV=production` (any spelling, see `isProductionEnv`), on
+ * any HOST that is not loopback and with a PUBLIC_URL that is not a loopback URL (the PUBLIC_URL value is
+ * never echoed: it may carry credentials). Real
  * mode requires PUBLIC_URL, which decides the cookies' `Secure` flag and `__Host-` prefix.
  */
 export function sampleAppConfig(env: NodeJS.ProcessEnv = process.env): SampleAppConfig {
@@ -73,7 +100,7 @@ export function sampleAppConfig(env: NodeJS.ProcessEnv = process.env): SampleApp
     );
   }
   if (mode === 'emulator') {
-    if (env.NODE_ENV === 'production') {
+    if (isProductionEnv(env.NODE_ENV)) {
       throw new SampleAppConfigError(
         'Refusing to embed the EZiD emulator with NODE_ENV=production: it signs in anyone through its dev ' +
           `inbox. Set ${EZID_ENV_VARS.join(', ')} and PUBLIC_URL to use a real EZiD.`,
@@ -83,6 +110,13 @@ export function sampleAppConfig(env: NodeJS.ProcessEnv = process.env): SampleApp
       throw new SampleAppConfigError(
         `Refusing to embed the EZiD emulator on HOST=${host}: it signs in anyone through its dev inbox, so ` +
           'it only listens on loopback (127.0.0.1, ::1 or localhost). Set the EZID_* variables to use a real EZiD.',
+      );
+    }
+    if (set(env.PUBLIC_URL) && !isLoopbackUrl(env.PUBLIC_URL)) {
+      throw new SampleAppConfigError(
+        'Refusing to embed the EZiD emulator with a PUBLIC_URL that is not a loopback http(s) URL: magic ' +
+          'links and the dev inbox would be offered beyond this machine. Use http://localhost:<port> (or ' +
+          'unset PUBLIC_URL), or set the EZID_* variables to use a real EZiD.',
       );
     }
     return { mode, host, port, publicUrl: set(env.PUBLIC_URL) ? env.PUBLIC_URL : undefined };

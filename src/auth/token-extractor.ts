@@ -140,22 +140,31 @@ export function extractWsToken(client: unknown, data: unknown): string | undefin
  * transports without headers). Two different tokens are `invalid_request`.
  */
 export function extractRpcToken(rpcContext: unknown, data: unknown): string | undefined {
+  let fromMeta: string | undefined;
+  for (const carrier of rpcHeaderCarriers(rpcContext)) fromMeta ??= bearerFromMeta(carrier);
+  const fromData =
+    data && typeof data === 'object' ? bearerFromMeta((data as { headers?: unknown }).headers) : undefined;
+  return single(fromMeta, fromData);
+}
+
+/**
+ * @internal The transport header containers of a microservice context, as Nest builds it: the gRPC
+ * `Metadata` itself (`get` + `getMap`), NATS headers (`getHeaders()`), Kafka message headers and RMQ
+ * message `properties.headers` (`getMessage()`). Read for the access token and for the tenant header.
+ */
+export function rpcHeaderCarriers(rpcContext: unknown): unknown[] {
   const ctx = rpcContext as {
     get?: unknown;
     getMap?: unknown;
     getHeaders?: () => unknown;
     getMessage?: () => { headers?: unknown; properties?: { headers?: unknown } } | undefined;
   } | null;
-  let fromMeta: string | undefined;
-  if (ctx && typeof ctx === 'object') {
-    if (typeof ctx.get === 'function' && typeof ctx.getMap === 'function') fromMeta = bearerFromMeta(ctx);
-    else if (typeof ctx.getHeaders === 'function') fromMeta = bearerFromMeta(ctx.getHeaders());
-    else if (typeof ctx.getMessage === 'function') {
-      const m = ctx.getMessage();
-      fromMeta = bearerFromMeta(m?.headers) ?? bearerFromMeta(m?.properties?.headers);
-    }
+  if (!ctx || typeof ctx !== 'object') return [];
+  if (typeof ctx.get === 'function' && typeof ctx.getMap === 'function') return [ctx];
+  if (typeof ctx.getHeaders === 'function') return [ctx.getHeaders()];
+  if (typeof ctx.getMessage === 'function') {
+    const m = ctx.getMessage();
+    return [m?.headers, m?.properties?.headers];
   }
-  const fromData =
-    data && typeof data === 'object' ? bearerFromMeta((data as { headers?: unknown }).headers) : undefined;
-  return single(fromMeta, fromData);
+  return [];
 }

@@ -1,5 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { ezidUserCarriers, getEzidUser, graphqlRequest } from '../common/ezid-user-context';
+import { rpcHeaderCarriers } from '../auth/token-extractor';
 import type { EzidTenant, EzidUser } from '../interfaces/ezid-user.interface';
 
 /** What `EzidRolesGuard` reads in one execution context. Internal. */
@@ -17,6 +18,63 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 function userOf(value: unknown): EzidUser | undefined {
   return isObject(value) ? (value as unknown as EzidUser) : undefined;
+}
+
+/** A header value as transports carry it: Kafka `Buffer`s as latin1 text, one-element lists unwrapped. */
+function headerValue(v: unknown): unknown {
+  if (Buffer.isBuffer(v)) return v.toString('latin1');
+  if (Array.isArray(v))
+    return v.length === 1 ? headerValue(v[0]) : v.length === 0 ? undefined : v.map(headerValue);
+  return v;
+}
+
+/** The `[name, value]` pairs of a transport header container (gRPC `Metadata`, NATS headers, a `Map`, a plain object). */
+function headerEntries(headers: unknown): [string, unknown][] {
+  if (!isObject(headers)) return [];
+  const h = headers as Record<string, unknown> & {
+    get?: (k: string) => unknown;
+    getMap?: () => unknown;
+    keys?: () => unknown;
+    values?: (k: string) => unknown;
+  };
+  if (typeof h.get === 'function' && typeof h.getMap === 'function') {
+    const map = h.getMap(); // gRPC Metadata: names are lower case; get() lists every value
+    return isObject(map) ? Object.keys(map).map((k) => [k, h.get!(k)]) : [];
+  }
+  if (typeof h.get === 'function' && typeof h.keys === 'function') {
+    const keys = h.keys(); // NATS MsgHdrs: values() lists every value, get() the first
+    if (!Array.isArray(keys)) return [];
+    return keys
+      .filter((k): k is string => typeof k === 'string')
+      .map((k) => [k, typeof h.values === 'function' ? h.values(k) : h.get!(k)]);
+  }
+  if (typeof (h as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function') {
+    const out: [string, unknown][] = [];
+    for (const entry of h as unknown as Iterable<unknown>) {
+      if (Array.isArray(entry) && typeof entry[0] === 'string') out.push([entry[0], entry[1]]);
+    }
+    return out;
+  }
+  return Object.keys(h).map((k) => [k, h[k]]);
+}
+
+/**
+ * A transport header container as a plain bag with lower-case names, what the guard reads the tenant
+ * header from (as Node's HTTP headers). Names differing only by case that carry different values
+ * become a list of them: a malformed tenant id, refused like a repeated HTTP header.
+ */
+function rpcHeaderBag(headers: unknown): Record<string, unknown> | undefined {
+  const entries = headerEntries(headers);
+  if (entries.length === 0) return undefined;
+  const bag: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const [name, raw] of entries) {
+    const value = headerValue(raw);
+    if (value === undefined) continue;
+    const key = name.toLowerCase();
+    if (!Object.hasOwn(bag, key) || bag[key] === value) bag[key] = value;
+    else bag[key] = [...(Array.isArray(bag[key]) ? bag[key] : [bag[key]]), value];
+  }
+  return bag;
 }
 
 /**
@@ -51,15 +109,12 @@ export function getAuthzView(context: ExecutionContext): AuthzView | undefined {
   if (type === 'rpc') {
     const rpc = context.switchToRpc().getContext<unknown>();
     const data = context.switchToRpc().getData<unknown>();
-    const headers =
-      isObject(rpc) && typeof rpc.getHeaders === 'function' ? (rpc.getHeaders as () => unknown)() : undefined;
     const request = isObject(data) ? data : isObject(rpc) ? rpc : undefined;
     if (!request) return undefined;
-    return {
-      request,
-      headerBags: [headers, isObject(data) ? data.headers : undefined],
-      user: getEzidUser(context),
-    };
+    // The carriers the access token is read from (gRPC metadata, NATS, Kafka and RMQ headers), then
+    // the payload's `headers`: every one is read, so carriers naming different tenants are refused.
+    const carriers = [...rpcHeaderCarriers(rpc), isObject(data) ? data.headers : undefined];
+    return { request, headerBags: carriers.map(rpcHeaderBag), user: getEzidUser(context) };
   }
   return undefined;
 }

@@ -119,19 +119,62 @@ export function compileRequirement(kind: RuleKind, req: EzidNameRequirement): Co
 }
 
 /**
- * The key under which a name is compared with a `prohibited` list: NFKC, default-ignorable code
- * points (zero-width space, joiners, soft hyphen, variation selectors) removed, whitespace runs
- * collapsed and trimmed, case folded. Only ever used to deny: `Suspended `, `suspended`,
- * `Ｓｕｓｐｅｎｄｅｄ` and `Suspen\u200Bded` all hit `prohibited: ['Suspended']`.
+ * Cyrillic and Greek letters that render like Latin ones, mapped to those (a small, documented subset
+ * of Unicode's confusables, applied before case folding so that e.g. Greek `Ν` maps to `N` while `ν`
+ * maps to `v`). Deny side only: it can merge distinct names, never separate equal ones.
+ */
+const LATIN_LOOKALIKES: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(
+    (
+      [
+        // Cyrillic capitals: ABEKMHOPCTYXSIJYHIQW
+        [
+          '\u0410\u0412\u0415\u041A\u041C\u041D\u041E\u0420\u0421\u0422\u0423\u0425\u0405\u0406\u0408\u04AE\u04BA\u04C0\u051A\u051C',
+          'ABEKMHOPCTYXSIJYHIQW',
+        ],
+        // Cyrillic small letters: aeopcyxsijyhlqw
+        [
+          '\u0430\u0435\u043E\u0440\u0441\u0443\u0445\u0455\u0456\u0458\u04AF\u04BB\u04CF\u051B\u051D',
+          'aeopcyxsijyhlqw',
+        ],
+        // Greek capitals: ABEZHIKMNOPTYX
+        [
+          '\u0391\u0392\u0395\u0396\u0397\u0399\u039A\u039C\u039D\u039F\u03A1\u03A4\u03A5\u03A7',
+          'ABEZHIKMNOPTYX',
+        ],
+        // Greek small letters: aikvopuxcj
+        ['\u03B1\u03B9\u03BA\u03BD\u03BF\u03C1\u03C5\u03C7\u03F2\u03F3', 'aikvopuxcj'],
+      ] as const
+    ).flatMap(([from, to]) => [...from].map((c, i) => [c, to[i]])),
+  ),
+);
+const LATIN_LOOKALIKE = new RegExp(`[${Object.keys(LATIN_LOOKALIKES).join('')}]`, 'gu');
+/** Invisible characters: default-ignorable code points, format characters (`Cf`). */
+const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}]/gu;
+/** Space-like runs: whitespace, separators, control characters and the braille blank (U+2800). */
+const SPACE_LIKE = /[\s\p{Z}\p{Cc}\u2800]+/gu;
+
+/**
+ * The key under which a name is compared with a `prohibited` list: NFKD with every combining mark
+ * (`\p{M}`) removed, invisible characters (default-ignorable code points, format characters)
+ * removed, Cyrillic/Greek look-alikes of Latin letters mapped to Latin (`LATIN_LOOKALIKES`),
+ * space-like runs (whitespace, separators, controls, U+2800 braille blank) collapsed to one space
+ * and trimmed, case folded. Only ever used to deny: `Suspended `, `suspended`, `Ｓｕｓｐｅｎｄｅｄ`,
+ * `Suspen\u200Bded`, `S\u0336uspended`, `Suspended\u2800` and Cyrillic `Ѕuѕреndеd` all hit
+ * `prohibited: ['Suspended']`. Every pattern is a single character class: linear.
  */
 export function prohibitedKey(name: string): string {
-  return name
-    .normalize('NFKC')
-    .replace(/\p{Default_Ignorable_Code_Point}/gu, '')
-    .replace(/\s+/gu, ' ')
+  const key = name
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .replace(INVISIBLE, '')
+    .replace(LATIN_LOOKALIKE, (c) => LATIN_LOOKALIKES[c] ?? c)
+    .replace(SPACE_LIKE, ' ')
     .trim()
     .toUpperCase()
     .toLowerCase();
+  // Case folding can produce a small look-alike the first pass did not see (a capital not listed).
+  return key.replace(LATIN_LOOKALIKE, (c) => LATIN_LOOKALIKES[c] ?? c);
 }
 
 /** The folded keys of a set of held names (see `prohibitedKey`). */

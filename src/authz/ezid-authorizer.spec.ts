@@ -1,6 +1,6 @@
 import { T1, T2, T3, demoUser, role, tenant } from '../../test/authz/unit-helpers';
 import type { EzidUser } from '../interfaces/ezid-user.interface';
-import { compileRule, rulePasses } from './authz-rule';
+import { compileRule, prohibitedKey, rulePasses } from './authz-rule';
 import { EzidAuthorizer } from './ezid-authorizer';
 import { EzidProfileStore } from './ezid-profile.source';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
@@ -62,6 +62,50 @@ describe('rules', () => {
         new Set(['Member', 'Suspended']),
       ),
     ).toBe(false);
+  });
+
+  it('braille blanks, combining marks without a precomposed form and Cyrillic/Greek look-alikes still deny', () => {
+    const rule = compileRule('roles', ['Member'], { prohibited: ['Suspended', 'Banned'] });
+    for (const lookalike of [
+      'Suspended\u2800', // braille pattern blank
+      '\u2800Suspended\u2800\u2800',
+      'Suspended\u3000',
+      'Suspended\u180E', // Mongolian vowel separator
+      'Suspended\u115F', // Hangul choseong filler
+      'Suspended\u034F', // combining grapheme joiner
+      'Suspended\u061C', // Arabic letter mark
+      'Suspended\u200E', // left-to-right mark
+      'Suspended\u0085', // next line (a control character)
+      'S\u0336uspended', // combining long stroke overlay: no precomposed form
+      'Suspende\u0064\u0301',
+      'Su\u0331spe\u20DDnded', // combining macron below, enclosing circle
+      '\u0405uspended', // Cyrillic capital DZE
+      'Susp\u0435nded', // Cyrillic small IE
+      '\u0405u\u0455\u0440\u0435nd\u0435d', // Cyrillic S, s, r, e
+      '\u0392\u0391\u039D\u039D\u0395D', // Greek BANNED capitals
+      'B\u03B1nned', // Greek small alpha
+      'ſuspended', // long s (compatibility)
+    ]) {
+      expect([lookalike, rulePasses(rule, new Set(['Member', lookalike]))]).toEqual([lookalike, false]);
+    }
+    // A prohibited list written with look-alikes folds the same way.
+    expect(
+      rulePasses(
+        compileRule('roles', ['Member'], { prohibited: ['\u0405u\u0455pended\u2800'] }),
+        new Set(['Member', 'Suspended']),
+      ),
+    ).toBe(false);
+    // Distinct names stay distinct.
+    for (const other of ['Suspend', 'Sus pended', 'Suspendedx', 'Member']) {
+      expect([other, rulePasses(rule, new Set(['Member', other]))]).toEqual([other, true]);
+    }
+    expect(prohibitedKey('\u039D\u03BD')).toBe('nv'); // Greek capital Nu is N, small nu is v
+  });
+
+  it('the folding never grants: a Cyrillic or marked look-alike of a granting name does not satisfy it', () => {
+    for (const lookalike of ['\u0410dmin', 'A\u0336dmin', 'Admin\u2800']) {
+      expect(rulePasses(compileRule('roles', ['Admin'], undefined), new Set([lookalike]))).toBe(false);
+    }
   });
 
   it('granting names are compared exactly: a look-alike never grants', () => {

@@ -1,5 +1,6 @@
 import { RequestMethod } from '@nestjs/common';
-import { GUARDS_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { GUARDS_METADATA, METHOD_METADATA, MODULE_PATH, PATH_METADATA } from '@nestjs/common/constants';
+import { ApplicationConfig, ModulesContainer } from '@nestjs/core';
 import type { DiscoveryService, Reflector } from '@nestjs/core';
 import { PERMISSIONS_METADATA, ROLES_METADATA } from '../common/ezid-metadata';
 
@@ -37,9 +38,66 @@ function listsGuard(value: unknown, guard: abstract new (...a: never[]) => unkno
   );
 }
 
+/** An excluded route of `setGlobalPrefix(prefix, { exclude })`, as Nest stores it. */
+interface ExcludedRoute {
+  readonly requestMethod?: RequestMethod;
+  readonly pathRegex?: { test(path: string): boolean };
+}
+
+/**
+ * Where the app mounts routes, read from the application as Nest's router does: the global prefix
+ * (`app.setGlobalPrefix()`, with its `exclude` list) and the `RouterModule` path of each module.
+ */
+class MountedPaths {
+  private readonly prefix: string;
+  private readonly exclude: readonly ExcludedRoute[];
+  private readonly applicationId?: string;
+
+  constructor(discovery: DiscoveryService) {
+    let config: ApplicationConfig | undefined;
+    let modules: ModulesContainer | undefined;
+    for (const wrapper of discovery.getProviders()) {
+      if (!config && wrapper.token === ApplicationConfig) config = wrapper.instance as ApplicationConfig;
+      if (!modules && wrapper.token === ModulesContainer) modules = wrapper.instance as ModulesContainer;
+      if (config && modules) break;
+    }
+    const prefix = config?.getGlobalPrefix?.();
+    this.prefix = typeof prefix === 'string' ? prefix : '';
+    const exclude = (config?.getGlobalPrefixOptions?.() as { exclude?: unknown } | undefined)?.exclude;
+    this.exclude = Array.isArray(exclude) ? (exclude as ExcludedRoute[]) : [];
+    this.applicationId = modules?.applicationId;
+  }
+
+  /** The `RouterModule` path of the module that declares the controller, or `''`. */
+  modulePath(host: unknown): string {
+    const metatype = (host as { metatype?: unknown } | undefined)?.metatype;
+    if (typeof metatype !== 'function') return '';
+    const path: unknown =
+      (this.applicationId !== undefined
+        ? Reflect.getMetadata(MODULE_PATH + this.applicationId, metatype)
+        : undefined) ?? Reflect.getMetadata(MODULE_PATH, metatype);
+    return typeof path === 'string' ? path : '';
+  }
+
+  /** The path as served: with the global prefix unless `exclude` lists it (same test as Nest). */
+  withPrefix(path: string, method: RequestMethod): string {
+    if (!this.prefix) return path;
+    const excluded = this.exclude.some(
+      (r) =>
+        (r.requestMethod === undefined ||
+          r.requestMethod === RequestMethod.ALL ||
+          r.requestMethod === method) &&
+        typeof r.pathRegex?.test === 'function' &&
+        r.pathRegex.test(path),
+    );
+    return excluded ? path : join(this.prefix, path);
+  }
+}
+
 /**
  * One line per route that carries `@Roles()` / `@Permissions()` and
- * - has path parameters, none of which is the tenant param: the request names its tenant where the
+ * - has path parameters, none of which is the tenant param, in its full mounted path (global prefix,
+ *   `RouterModule` path, controller and handler paths): the request names its tenant where the
  *   guard does not look (`/orgs/:orgId/...`), so the rule is checked in another tenant or refused;
  * - with `globalGuard: false` (`rolesGuard` given), does not list `EzidRolesGuard` (or a subclass) in
  *   `@UseGuards()`: the rule is enforced by nothing. Internal.
@@ -51,9 +109,11 @@ export function routeWarnings(
   rolesGuard?: abstract new (...a: never[]) => unknown,
 ): string[] {
   const out = new Set<string>();
+  const mounted = new MountedPaths(discovery);
   for (const wrapper of discovery.getControllers()) {
     const cls = wrapper.metatype as (new (...a: unknown[]) => unknown) | null;
     if (typeof cls !== 'function') continue;
+    const modulePath = mounted.modulePath(wrapper.host);
     const classHasRule =
       reflector.get(ROLES_METADATA, cls) !== undefined ||
       reflector.get(PERMISSIONS_METADATA, cls) !== undefined;
@@ -74,7 +134,7 @@ export function routeWarnings(
         listsGuard(Reflect.getMetadata(GUARDS_METADATA, cls), rolesGuard);
       for (const prefix of paths(Reflect.getMetadata(PATH_METADATA, cls))) {
         for (const sub of paths(Reflect.getMetadata(PATH_METADATA, handler))) {
-          const path = join(prefix, sub);
+          const path = mounted.withPrefix(join(join(modulePath, prefix), sub), method);
           const route = `${RequestMethod[method] ?? 'ALL'} ${path} (${cls.name}.${name})`;
           if (!guarded) {
             out.add(

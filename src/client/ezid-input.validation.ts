@@ -6,6 +6,8 @@ const UNSAFE_IN_SEGMENT = /[/?#\\\u0000-\u001f\u007f-\u009f]/;
 /** The same, for percent-decoded layers (bytes 0x80-0x9f there are UTF-8 continuation bytes). */
 // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
 const UNSAFE_IN_DECODED_SEGMENT = /[/?#\\\u0000-\u001f\u007f]/;
+/** A lone surrogate: in `u` mode a surrogate pair is one code point, so only unpaired halves match. */
+const LONE_SURROGATE = /\p{Cs}/u;
 const PERCENT_OCTET = /%([0-9A-Fa-f]{2})/g;
 /** Percent-decoding layers checked: one more than any server or proxy chain should ever apply. */
 const DECODING_LAYERS = 3;
@@ -150,11 +152,13 @@ export class EzidInput {
   /**
    * A value substituted into a path segment: never `.` or `..` (the URL parser would retarget the
    * request), nor `/`, `?`, `#`, `\\` or a control character, in its raw form or after up to three
-   * layers of percent-decoding (`%2e`, `%2E%2e`, `%252e`...). Runs for every path parameter of every
+   * layers of percent-decoding (`%2e`, `%2E%2e`, `%252e`...), nor a lone surrogate (a string that is not
+   * well-formed UTF-16 has no UTF-8 form to percent-encode). Runs for every path parameter of every
    * endpoint, in the pipeline, before any request.
    */
   pathSegment(field: string, v: unknown): string {
     if (typeof v !== 'string' || v.length === 0) this.fail(field, 'must be a non-empty string');
+    if (LONE_SURROGATE.test(v)) this.fail(field, 'must be well-formed Unicode (no lone surrogate)');
     if (UNSAFE_IN_SEGMENT.test(v)) this.fail(field, 'must not contain /, ?, #, \\ or control characters');
     let cur = v;
     for (let layer = 0; ; layer++) {

@@ -25,6 +25,11 @@ const HOSTILE: Record<string, string> = {
   'a long digit run': fill('1'),
   'digit groups': fill('1234 '),
   'near-misses of a secret': fill('sec_abcdefg'),
+  'upper-cased near-misses of a secret': fill('SEC_ABCDEFG'),
+  'percent-encoded near-misses of a secret': fill('sec%5Fabcdefg'),
+  'percent escapes': fill('%41'),
+  'stray percent signs': fill('%4%'),
+  'non-ASCII characters': fill('ä€😀'),
 };
 
 describe('redactProviderText', () => {
@@ -72,5 +77,73 @@ describe('redactProviderText', () => {
     const secret = 'Name With Spaces '.repeat(20);
     const out = redactProviderText(`unknown user ${secret}`, [secret], 200);
     expect(out).toBe('unknown user [redacted]');
+  });
+
+  describe('request values echoed in another case or encoding', () => {
+    const SECRET = 'S3cr3t-Phrase';
+    const EMAIL = 'John.Doe+Tag@Example.com';
+
+    it.each([
+      ['lower-cased', `bad client secret ${SECRET.toLowerCase()}`],
+      ['upper-cased', `bad client secret ${SECRET.toUpperCase()}`],
+      [
+        'percent-encoded, every byte',
+        `bad client secret ${[...Buffer.from(SECRET)].map((b) => `%${b.toString(16)}`).join('')}`,
+      ],
+      [
+        'percent-encoded, upper-case hex',
+        `bad client secret ${[...Buffer.from(SECRET)].map((b) => `%${b.toString(16).toUpperCase()}`).join('')}`,
+      ],
+      ['partly percent-encoded and lower-cased', 'bad client secret s3cr3t%2dphrase'],
+    ])('the client secret %s is redacted', (_how, text) => {
+      expect(redactProviderText(text, [SECRET], 200)).toBe('bad client secret [redacted]');
+    });
+
+    it.each([
+      ['lower-cased', `user ${EMAIL.toLowerCase()} not found`],
+      ['encodeURIComponent', `user ${encodeURIComponent(EMAIL)} not found`],
+      ['encodeURIComponent, lower-case hex', `user ${encodeURIComponent(EMAIL).toLowerCase()} not found`],
+      ['form-encoded', `user ${new URLSearchParams({ e: EMAIL }).toString().slice(2)} not found`],
+    ])('an email %s is redacted', (_how, text) => {
+      expect(redactProviderText(text, [EMAIL], 200)).toBe('user [redacted] not found');
+    });
+
+    it('form encoding of a space (+) and non-ASCII characters (ASCII letters folded)', () => {
+      const name = 'Jörg Müller Straße';
+      for (const echoed of [
+        new URLSearchParams({ n: name }).toString().slice(2),
+        encodeURIComponent(name),
+        encodeURIComponent(name).toLowerCase(),
+        encodeURIComponent('JöRG MüLLER STRAßE'),
+      ]) {
+        expect(redactProviderText(`no such name ${echoed}.`, [name], 200)).toBe('no such name [redacted].');
+      }
+    });
+
+    it.each([
+      ['after an escape (…sk_live%2F)', 188],
+      ['inside an escape (…sk_live%)', 190],
+      ['inside an escape (…sk_live%2)', 189],
+      ['before an escape (…sk_live)', 191],
+    ])('an encoded secret split by the cut %s is redacted up to the end', (_where, pad) => {
+      const secret = 'sk_live/9f8e7d6c5b4a';
+      const out = redactProviderText(`${'x'.repeat(pad)}k=${encodeURIComponent(secret)}`, [secret], 200);
+      expect(out).toMatch(/k=\[redac/);
+      expect(out).not.toContain('sk_');
+      expect(out).not.toContain('live');
+    });
+
+    it('leaves text that only resembles the secret', () => {
+      expect(redactProviderText('S3cr3t Phrase, %53%33cr3t', [SECRET], 200)).toBe(
+        'S3cr3t Phrase, %53%33cr3t',
+      );
+    });
+
+    it(`a secret built to defeat naive search stays linear (under ${CPU_BUDGET_MS} ms of CPU on 1 MiB)`, () => {
+      const text = fill('a');
+      const secret = `${'a'.repeat(200)}b`;
+      const ms = cpuMs(() => redactProviderText(text, [secret, secret.toUpperCase()], text.length));
+      expect(ms).toBeLessThan(CPU_BUDGET_MS);
+    });
   });
 });

@@ -27,6 +27,24 @@ describe('management wire mapping', () => {
     });
   });
 
+  it('organizations: is_active is a JSON boolean or absent; anything else is invalid_response', () => {
+    const org = (isActive: unknown) => ({ id: 'o1', Name: 'o', is_active: isActive });
+    expect(mapOrganization(org(true), 'organizations.get').isActive).toBe(true);
+    expect(mapOrganization(org(false), 'organizations.get').isActive).toBe(false);
+    expect(mapOrganization({ id: 'o1', Name: 'o' }, 'organizations.get').isActive).toBeUndefined();
+    for (const v of ['true', 'false', '', null, 0, 1, {}, []]) {
+      let err: unknown;
+      try {
+        mapOrganization(org(v), 'organizations.get');
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(EzidApiError);
+      expect(err).toMatchObject({ code: 'invalid_response', endpoint: 'organizations.get', status: 200 });
+      expect((err as Error).message).toContain('is_active');
+    }
+  });
+
   it('user records: the empty organization id, role objects or ids, LastLoginAt, unset dates', () => {
     const u = mapUserRecord(
       {

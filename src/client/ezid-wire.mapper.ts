@@ -37,6 +37,15 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.leng
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
 
+/**
+ * A documented JSON boolean: `undefined` when absent; anything else that is not `true`/`false`
+ * (`"false"`, `0`, `null`) is an `invalid_response`, never read as "unknown" or guessed.
+ */
+function strictBool(v: unknown, endpoint: string, field: string): boolean | undefined {
+  if (v === undefined || typeof v === 'boolean') return v;
+  throw invalid(endpoint, 200, `${field} is not a boolean`);
+}
+
 /** RFC3339 -> Date; EZiD's unset `0001-01-01T00:00:00Z`, null and garbage -> undefined. */
 export function date(v: unknown): Date | undefined {
   if (typeof v !== 'string' || v.startsWith('0001-01-01')) return undefined;
@@ -354,7 +363,7 @@ export function mapOrganization(v: unknown, endpoint: string): EzidOrganization 
     ssoConnectionToken: str(w.sso_connection_token),
     domain: str(w.domain),
     workspaceName: str(w.WorkspaceName) ?? str(w.workspace_name),
-    isActive: bool(w.is_active),
+    isActive: strictBool(w.is_active, endpoint, 'is_active'),
     address: str(w.address),
     website: str(w.website),
     timeZone: str(w.time_zone),

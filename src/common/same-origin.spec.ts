@@ -27,7 +27,25 @@ describe('EzidSameOriginPolicy', () => {
     ['an unknown Sec-Fetch-Site value', { 'sec-fetch-site': 'Same-Origin' }, false],
     ['Sec-Fetch-Site sent twice (array)', { 'sec-fetch-site': ['same-origin', 'same-origin'] }, false],
     ['Origin = publicUrl', { origin: APP }, true],
-    ['Origin = publicUrl with the default port', { origin: 'https://app.example:443' }, true],
+    // Origin must be exactly a serialized origin (browsers never send more); Referer keeps URL semantics.
+    [
+      'Origin = publicUrl with the default port (not serialized)',
+      { origin: 'https://app.example:443' },
+      false,
+    ],
+    ['Origin = publicUrl upper-cased (not serialized)', { origin: 'https://APP.example' }, false],
+    ['Origin = publicUrl with a path', { origin: `${APP}/x` }, false],
+    ['Origin = publicUrl with a trailing slash', { origin: `${APP}/` }, false],
+    ['Origin = publicUrl with userinfo', { origin: 'https://user@app.example' }, false],
+    ['Origin = publicUrl with a query', { origin: `${APP}?x=1` }, false],
+    ['Origin = publicUrl with a fragment', { origin: `${APP}#x` }, false],
+    ['Origin = publicUrl with trailing junk after a space', { origin: `${APP} x` }, false],
+    ['Origin = publicUrl with a tab inside', { origin: `https://app.\texample` }, false],
+    [
+      'cross-site with Origin = publicUrl plus a path',
+      { 'sec-fetch-site': 'cross-site', origin: `${APP}/evil` },
+      false,
+    ],
     ['Origin over http', { origin: 'http://app.example' }, false],
     ['Origin: null', { origin: 'null' }, false],
     ['Origin sent twice (array)', { origin: [APP, APP] }, false],
@@ -51,6 +69,8 @@ describe('EzidSameOriginPolicy', () => {
     expect(p.check({ 'sec-fetch-site': 'cross-site', origin: 'https://admin.example' }).ok).toBe(true);
     expect(p.check({ origin: 'https://admin.example' }).ok).toBe(true);
     expect(p.check({ origin: 'https://other.example' }).ok).toBe(false);
+    expect(p.check({ origin: 'https://admin.example/x' }).ok).toBe(false);
+    expect(p.check({ origin: 'https://u:p@admin.example' }).ok).toBe(false);
   });
 
   it('allowMissingOrigin accepts only requests with none of the headers', () => {
@@ -66,6 +86,9 @@ describe('EzidSameOriginPolicy', () => {
     expect(p.check({ host: '127.0.0.1:3000', origin: 'http://127.0.0.1:3000' }).ok).toBe(true);
     expect(p.check({ host: '[::1]:3000', origin: 'http://[::1]:3000' }).ok).toBe(true);
     expect(p.check({ host: 'localhost:3000', origin: 'http://localhost:3001' }).ok).toBe(false);
+    expect(p.check({ host: 'localhost:3000', origin: 'http://localhost:3000/x' }).ok).toBe(false);
+    expect(p.check({ host: 'localhost:3000', origin: 'http://evil@localhost:3000' }).ok).toBe(false);
+    expect(p.check({ host: 'localhost:3000', referer: 'http://localhost:3000/x?y=1' }).ok).toBe(true);
     expect(p.check({ host: 'app.example', origin: 'https://app.example' }).ok).toBe(false);
     expect(p.check({ host: 'evil.localhost', origin: 'http://evil.localhost' }).ok).toBe(false);
     expect(p.check({ origin: 'http://localhost:3000' }).ok).toBe(false);

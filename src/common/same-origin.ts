@@ -60,7 +60,7 @@ const fail = (reason: string): EzidSameOriginVerdict => Object.freeze({ ok: fals
  * - `Sec-Fetch-Site` when present (browsers compute it; a page cannot forge it): `same-origin`
  *   passes; `same-site` and `cross-site` pass only when the request's origin (`Origin`, else
  *   `Referer`) is trusted; `none` (typed URL, bookmark) and anything else fail.
- * - Else `Origin` (`null` fails), else the origin of `Referer`, must be trusted.
+ * - Else `Origin` (exactly a serialized origin; `null` fails), else the origin of `Referer`, must be trusted.
  * - None of them: fails, unless `allowMissingOrigin`.
  *
  * Trusted origins: the origin of `publicUrl` and `allowedOrigins`; without `publicUrl`, also the
@@ -101,10 +101,18 @@ export class EzidSameOriginPolicy {
     return this.allowMissing ? OK : fail('origin_missing');
   }
 
-  /** `Origin` when sent (`'null'` and unparsable values included, as `''`), else the origin of `Referer`. */
+  /**
+   * `Origin` when sent, else the origin of `Referer`; `''` (never trusted) for anything unusable.
+   * `Origin` must be exactly a serialized origin, as browsers send it (`https://host[:port]`): a
+   * value with a path, userinfo, query, fragment, default port, upper case or trailing junk is not
+   * an origin a browser sent and is refused, as is `null`. `Referer` is a URL; its origin is used.
+   */
   private requestOrigin(headers: EzidRequestHeaders): string | undefined {
     const raw = headers.origin;
-    if (raw !== undefined) return originOf(raw) ?? '';
+    if (raw !== undefined) {
+      const origin = originOf(raw);
+      return origin !== undefined && origin === raw ? origin : '';
+    }
     const referer = headers.referer;
     if (referer === undefined) return undefined;
     return originOf(referer) ?? '';

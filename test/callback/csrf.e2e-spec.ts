@@ -90,6 +90,10 @@ const forged = (appUrl: string): [string, Record<string, string>][] => {
     ],
     ['the app host over https (another origin)', { origin: `https://127.0.0.1:${port}` }],
     ['userinfo trick in Origin', { origin: `http://127.0.0.1:${port}@evil.example` }],
+    // The app's own origin plus more: not a serialized origin, so not one a browser sent.
+    ['the app origin with a path in Origin', { origin: `${appUrl}/page` }],
+    ['the app origin with userinfo in Origin', { origin: `http://evil@127.0.0.1:${port}` }],
+    ['the app origin with a query in Origin', { origin: `${appUrl}?x=1` }],
     ['a foreign Referer only', { referer: 'https://evil.example/page' }],
     ['none of Sec-Fetch-Site, Origin, Referer', {}],
   ];

@@ -35,6 +35,9 @@ const HOSTILE = [
   'del\u007f',
   'c1\u0085',
   '',
+  '\uD800',
+  'a\uDC00b',
+  '\uDE00\uD83D',
 ];
 
 /** Every row of the endpoint table that has path parameters, with those parameter names. */
@@ -113,4 +116,25 @@ describe('path parameters never retarget an EZiD request', () => {
       expect(requests).toEqual([]);
     },
   );
+
+  it.each(['\uD800@example.com', 'a\uDFFF@example.com'])(
+    'a lone surrogate (%j) is an EzidValidationError, not a URIError, and sends nothing',
+    async (email) => {
+      const ezid = new EzidService(options());
+      const err = await rejectionOf(ezid.users.getByEmail(email));
+      expect(err).toBeInstanceOf(EzidValidationError);
+      expect(err).toMatchObject({
+        endpoint: 'users.getByEmail',
+        problem: expect.stringContaining('surrogate'),
+      });
+      expect(requests).toEqual([]);
+    },
+  );
+
+  it('a well-formed astral character (a surrogate pair) is still accepted and encoded', async () => {
+    const ezid = new EzidService(options());
+    await ezid.users.getByEmail('\u{1F600}@example.com').catch(() => undefined);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]).toContain(encodeURIComponent('\u{1F600}@example.com'));
+  });
 });
