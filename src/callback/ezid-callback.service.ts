@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
+  canonicalRefreshToken,
   EzidRevocationList,
   EzidRevocationListFullError,
   refreshTokenRevocationId,
@@ -276,9 +277,11 @@ export class EzidCallbackService {
   refresh(taggedRefreshToken: string): Promise<EzidSession> {
     const parsed = untagRefreshToken(taggedRefreshToken);
     if (!parsed) return Promise.reject(sessionExpired());
-    if (this.refreshes.has(taggedRefreshToken)) this.logger.debug({ event: 'refresh_joined' });
-    return this.refreshes.run(taggedRefreshToken, async () => {
-      const id = refreshTokenRevocationId(taggedRefreshToken);
+    // Every representation of one refresh token (re-tagged, tags nested) has one id: reuse
+    // detection, revocation and the single flight all key on the canonical raw token.
+    const id = refreshTokenRevocationId(taggedRefreshToken);
+    if (this.refreshes.has(id)) this.logger.debug({ event: 'refresh_joined' });
+    return this.refreshes.run(id, async () => {
       if (this.rotated.get(id) !== undefined) {
         await this.revokeFamily(id);
         this.logger.warn({ event: 'refresh_token_reused' });
@@ -288,6 +291,8 @@ export class EzidCallbackService {
         this.logger.debug({ event: 'refresh_token_revoked' });
         throw sessionExpired();
       }
+      // Nested tags (`legacy.api.<raw>`): never issued by this module, so never sent to EZiD.
+      if (canonicalRefreshToken(parsed.raw) !== parsed.raw) throw sessionExpired();
       const session = await this.run('refresh', 'refresh', async () => {
         if (parsed.family === 'legacy') {
           const t = await this.ezid.legacy.emailLinkRefresh(parsed.raw);
