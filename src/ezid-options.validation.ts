@@ -14,6 +14,10 @@ import {
   ValidationOptions,
   validateSync,
 } from 'class-validator';
+import {
+  EZID_ROTATION_DEFAULT_MAX_ENTRIES,
+  EZID_ROTATION_DEFAULT_TTL_SEC,
+} from './callback/callback.constants';
 import { EzidConfigurationError, EzidConfigurationIssue } from './ezid.errors';
 import type { EzidModuleOptions } from './ezid.options';
 import type { EzidUser } from './interfaces/ezid-user.interface';
@@ -217,6 +221,11 @@ class EzidCallbackRateLimitOptionsDto {
   @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) ttlSec?: number;
 }
 
+class EzidCallbackRefreshOptionsDto {
+  @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) rotationTtlSec?: number;
+  @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) rotationMaxEntries?: number;
+}
+
 class EzidCallbackOptionsDto {
   @IsOptional() @IsRoutePath() path?: string;
   @IsOptional() @IsIn(['json', 'cookie']) mode?: 'json' | 'cookie';
@@ -225,6 +234,7 @@ class EzidCallbackOptionsDto {
   @IsOptional() @IsString() @IsNotEmpty() flowSecret?: string;
   @IsOptional() @IsBoolean() requireFlowCookie?: boolean;
   @IsOptional() @IsObject() rateLimit?: EzidCallbackRateLimitOptionsDto;
+  @IsOptional() @IsObject() refresh?: EzidCallbackRefreshOptionsDto;
 }
 
 class EzidCsrfOptionsDto {
@@ -301,6 +311,7 @@ export interface ResolvedEzidOptions {
         readonly flowSecret?: string;
         readonly requireFlowCookie: boolean;
         readonly rateLimit: { readonly limit: number; readonly ttlSec: number };
+        readonly refresh: { readonly rotationTtlSec: number; readonly rotationMaxEntries: number };
       };
   readonly csrf: { readonly allowedOrigins: readonly string[]; readonly allowMissingOrigin: boolean };
   readonly endpoints: Readonly<Record<string, { readonly method?: string; readonly path?: string }>>;
@@ -452,6 +463,7 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
   const csrf = validateGroup(EzidCsrfOptionsDto, raw.csrf, 'csrf', issues);
   let callback: EzidCallbackOptionsDto | false | undefined;
   let rateLimit: EzidCallbackRateLimitOptionsDto | undefined;
+  let refresh: EzidCallbackRefreshOptionsDto | undefined;
   if (raw.callback === false) callback = false;
   else if (raw.callback !== undefined) {
     callback = validateGroup(EzidCallbackOptionsDto, raw.callback, 'callback', issues);
@@ -459,6 +471,12 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
       EzidCallbackRateLimitOptionsDto,
       isPlainObject(raw.callback) ? raw.callback.rateLimit : undefined,
       'callback.rateLimit',
+      issues,
+    );
+    refresh = validateGroup(
+      EzidCallbackRefreshOptionsDto,
+      isPlainObject(raw.callback) ? raw.callback.refresh : undefined,
+      'callback.refresh',
       issues,
     );
   }
@@ -558,6 +576,10 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
             flowSecret: cb?.flowSecret,
             requireFlowCookie: cb?.requireFlowCookie ?? true,
             rateLimit: { limit: rateLimit?.limit ?? 10, ttlSec: rateLimit?.ttlSec ?? 60 },
+            refresh: {
+              rotationTtlSec: refresh?.rotationTtlSec ?? EZID_ROTATION_DEFAULT_TTL_SEC,
+              rotationMaxEntries: refresh?.rotationMaxEntries ?? EZID_ROTATION_DEFAULT_MAX_ENTRIES,
+            },
           },
     csrf: {
       allowedOrigins: (csrf?.allowedOrigins ?? []).map((o) => new URL(o).origin),

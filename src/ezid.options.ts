@@ -138,6 +138,23 @@ export interface EzidCallbackRateLimitOptions {
   ttlSec?: number;
 }
 
+/** Refresh-token rotation: reuse detection (see docs/callback.md, Refresh). */
+export interface EzidCallbackRefreshOptions {
+  /**
+   * How long a rotated (superseded) refresh token is remembered for reuse detection, seconds.
+   * Default 2 592 000 (30 days: the refresh cookie's lifetime, the longest this module assumes an
+   * EZiD refresh token can be valid). A replay after that is still refused (EZiD refresh tokens
+   * are single use: 401 `session_expired`) but no longer ends the session it was rotated into.
+   */
+  rotationTtlSec?: number;
+  /**
+   * Most rotation records kept per process. Default 100 000 (about 30 MB). When full, the oldest
+   * record is evicted first and a `refresh_rotation_evicted` warning is logged (at most once a
+   * minute), with the age of the evicted record: the effective reuse-detection window.
+   */
+  rotationMaxEntries?: number;
+}
+
 export interface EzidCallbackOptions {
   /** Route prefix. Default `'/auth/ezid'`. */
   path?: string;
@@ -153,6 +170,8 @@ export interface EzidCallbackOptions {
   requireFlowCookie?: boolean;
   /** Rate limit of the login-start and callback routes. */
   rateLimit?: EzidCallbackRateLimitOptions;
+  /** Refresh-token rotation records (reuse detection). */
+  refresh?: EzidCallbackRefreshOptions;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   canonicalRefreshToken,
   EzidRevocationList,
@@ -10,15 +10,17 @@ import { EzidTokenVerifier } from '../auth/ezid-token-verifier';
 import { EzidApiError, EzidUnavailableError } from '../client/ezid-api.error';
 import { EzidService } from '../client/ezid.service';
 import type { EzidTokenSet } from '../client/ezid.types';
-import { BoundedCache } from '../common/bounded-cache';
+import { ExpiringMap } from '../common/expiring-map';
 import { EzidHttpException } from '../common/ezid-http.exception';
+import { EZID_MONOTONIC_CLOCK, type EzidMonotonicClock } from '../common/monotonic-clock';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import type { EzidUser } from '../interfaces/ezid-user.interface';
 import {
   EZID_REFRESH_COOKIE_MAX_AGE_SEC,
   EZID_REFRESH_FAMILY_MAX_DEPTH,
-  EZID_ROTATED_REFRESH_MAX,
+  EZID_ROTATION_DEFAULT_MAX_ENTRIES,
+  EZID_ROTATION_DEFAULT_TTL_SEC,
 } from './callback.constants';
 import { EzidSingleFlight } from './single-flight';
 
@@ -126,6 +128,9 @@ export function refreshTokenReused(): EzidHttpException {
   );
 }
 
+/** Rotation-eviction warnings are logged at most this often (monotonic ms). */
+const EVICTION_LOG_INTERVAL_MS = 60_000;
+
 /** What a rotation led to: the successor session's revocation ids. */
 interface EzidRotation {
   readonly refreshId?: string;
@@ -156,14 +161,38 @@ export function sessionExpired(message = 'The session has ended; sign in again')
 export class EzidCallbackService {
   private readonly logger = new Logger('EzidCallback');
   private readonly refreshes = new EzidSingleFlight<EzidSession>();
-  private readonly rotated = new BoundedCache<string, EzidRotation>(EZID_ROTATED_REFRESH_MAX);
+  /**
+   * Rotation records (reuse detection), kept apart from the revocation list: bounded, evictable (oldest
+   * first) and expiring, so rotations never consume the fail-closed list's capacity.
+   */
+  private readonly rotated: ExpiringMap<EzidRotation>;
+  private evicted = { count: 0, youngestAgeMs: Infinity, loggedAt: -Infinity };
 
   constructor(
     @InjectEzidOptions() private readonly options: ResolvedEzidOptions,
     private readonly ezid: EzidService,
     private readonly verifier: EzidTokenVerifier,
     private readonly revocations: EzidRevocationList,
-  ) {}
+    @Inject(EZID_MONOTONIC_CLOCK) private readonly clock: EzidMonotonicClock,
+  ) {
+    const r = options.callback
+      ? options.callback.refresh
+      : {
+          rotationTtlSec: EZID_ROTATION_DEFAULT_TTL_SEC,
+          rotationMaxEntries: EZID_ROTATION_DEFAULT_MAX_ENTRIES,
+        };
+    this.rotated = new ExpiringMap({
+      maxEntries: r.rotationMaxEntries,
+      ttlMs: r.rotationTtlSec * 1000,
+      clock,
+      onEvict: (ageMs) => this.rotationEvicted(ageMs),
+    });
+  }
+
+  /** Rotation records held now (each one is a superseded refresh token watched for reuse). */
+  get rotationRecords(): number {
+    return this.rotated.size;
+  }
 
   /** Whether the legacy `api.ezid.io` email link (needs `clientSecret`) is used for magic links. */
   get usesLegacyEmailLink(): boolean {
@@ -418,8 +447,9 @@ export class EzidCallbackService {
   }
 
   /**
-   * After a rotation: the superseded refresh token is refused from now on (revocation list, for
-   * every instance sharing it) and remembered with its successor, for reuse detection.
+   * After a rotation: the superseded refresh token is remembered with its successor, for reuse
+   * detection, in the rotation records (not in the revocation list, whose capacity is kept for
+   * logout; EZiD refuses the superseded token anyway, its refresh tokens being single use).
    */
   private async recordRotation(id: string, next: EzidSession): Promise<void> {
     let accessId: string | undefined;
@@ -436,11 +466,25 @@ export class EzidCallbackService {
       accessId,
       accessExpMs: accessExpMs + this.toleranceMs(),
     });
-    try {
-      await this.put(id, this.refreshExpiry());
-    } catch {
-      // Still refused: by the rotation record here, and by EZiD (refresh tokens are single use).
-    }
+  }
+
+  /**
+   * A live rotation record was evicted because the store is full: reuse of that token is no longer
+   * detected (EZiD still refuses it). Logged at most once a minute, with how many were evicted and the
+   * youngest evicted age: the reuse-detection window actually kept.
+   */
+  private rotationEvicted(ageMs: number): void {
+    const e = this.evicted;
+    e.count++;
+    e.youngestAgeMs = Math.min(e.youngestAgeMs, ageMs);
+    const now = this.clock.now();
+    if (now - e.loggedAt < EVICTION_LOG_INTERVAL_MS) return;
+    this.logger.warn({
+      event: 'refresh_rotation_evicted',
+      evicted: e.count,
+      windowSec: Math.floor(e.youngestAgeMs / 1000),
+    });
+    this.evicted = { count: 0, youngestAgeMs: Infinity, loggedAt: now };
   }
 
   /** Reuse detected: revokes every session the reused token was rotated into. */

@@ -1,6 +1,8 @@
 // The refresh and logout path under attack: re-tagged refresh tokens (F6), rotations filling the
 // revocation list (F1), junk logouts while EZiD fails (F2), unthrottled refresh chains (F3) and the
 // grace window for a second tab (F4). Real Nest apps on Express and Fastify against the emulator.
+import { EzidInMemoryRevocationList, EzidRevocationList } from '../../src';
+import { EzidCallbackService } from '../../src/callback/ezid-callback.service';
 import { EzidEmulator } from '../../src/testing';
 import {
   CLIENT_ID,
@@ -14,6 +16,8 @@ import {
 
 const LEGACY_REFRESH = 'legacy.emailLinkRefresh';
 const API_REFRESH = 'tokens.refresh';
+/** Rotations in the capacity test (each one a real EZiD refresh against the emulator). */
+const ROTATIONS = 2000;
 
 interface Session {
   accessToken: string;
@@ -58,6 +62,32 @@ describe.each(PLATFORMS)('refresh and logout hardening (%s)', (platform) => {
       body: s.refreshToken ? { refreshToken: s.refreshToken } : {},
     });
   const upstreamCalls = () => emu.requestCount(LEGACY_REFRESH) + emu.requestCount(API_REFRESH);
+
+  describe('F1: rotations do not consume the revocation list', () => {
+    it(`${ROTATIONS} rotations leave a 4-entry revocation list empty; logout then still records the session, and the first token is still reuse`, async () => {
+      const list = new EzidInMemoryRevocationList(4);
+      const t = await start({ customize: (b) => b.overrideProvider(EzidRevocationList).useValue(list) });
+      const service = t.app.get(EzidCallbackService);
+      const first = await signIn(t);
+      let s: Session = first;
+      for (let i = 0; i < ROTATIONS; i++) {
+        const next = await service.refresh(s.refreshToken);
+        s = { accessToken: next.accessToken, refreshToken: next.refreshToken! };
+      }
+      expect(list.size).toBe(0);
+      expect(service.rotationRecords).toBe(ROTATIONS);
+
+      const out = await logout(t, s);
+      expect(out.status).toBe(204);
+      // The presented access token, the refresh token, and the session logout rotated it into.
+      expect(list.size).toBe(4);
+      expect((await me(t, s.accessToken)).json).toMatchObject({ code: 'token_revoked' });
+
+      const replay = await refresh(t, first.refreshToken);
+      expect(replay.status).toBe(401);
+      expect(replay.json).toMatchObject({ code: 'refresh_token_reused' });
+    }, 120_000);
+  });
 
   describe('F6: every representation of a refresh token has one identity', () => {
     it('a rotated refresh token re-tagged (`api.<raw>`, `legacy.api.<raw>`) is reuse: 401 refresh_token_reused, no EZiD call, the rotated session revoked', async () => {

@@ -260,3 +260,26 @@ describe('EzidModule options validation', () => {
     expect(paths(e)).toContain('__proto__');
   });
 });
+
+describe('callback refresh and logout options', () => {
+  const cb = (callback: unknown) => ({ ...valid(), callback }) as EzidModuleOptions;
+
+  it('defaults: rotation records live 30 days, at most 100 000', () => {
+    const o = resolveEzidOptions(cb({}));
+    expect(o.callback && o.callback.refresh).toMatchObject({
+      rotationTtlSec: 30 * 24 * 3600,
+      rotationMaxEntries: 100_000,
+    });
+  });
+
+  it('rejects non-positive or non-integer values and unknown keys', () => {
+    const e = failWith(cb({ refresh: { rotationTtlSec: 0, rotationMaxEntries: 1.5, rotationTTL: 5 } }));
+    expect(paths(e)).toEqual(
+      expect.arrayContaining([
+        'callback.refresh.rotationTtlSec',
+        'callback.refresh.rotationMaxEntries',
+        'callback.refresh.rotationTTL',
+      ]),
+    );
+  });
+});
