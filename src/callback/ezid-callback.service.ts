@@ -347,8 +347,10 @@ export class EzidCallbackService {
    * endpoint; its refresh tokens are single use, so the refresh token is first rotated once at EZiD
    * (which kills it there, for every instance) and the resulting session is revoked as well. Only
    * credentials that prove valid are recorded (an access token that verifies, a refresh token EZiD
-   * accepts, or any refresh token when EZiD is unreachable), so the list cannot be filled with junk.
-   * Throws 503 `revocation_unavailable` when the revocation list cannot record them.
+   * accepts), so the list cannot be filled with junk. Throws 503 `revocation_unavailable` when the
+   * revocation list cannot record them, and 503 `idp_unavailable` (with `Retry-After`) when EZiD
+   * cannot be reached to validate the refresh token: nothing is recorded for it then (the access
+   * token, if valid, is still revoked), and the caller may retry.
    */
   async logout(credentials: EzidLogoutCredentials): Promise<void> {
     const revoke: Promise<void>[] = [];
@@ -359,23 +361,32 @@ export class EzidCallbackService {
         this.refresh(rt).then(
           (next) => this.revokeSession(rt, next),
           (err: unknown) => {
-            const status = err instanceof EzidHttpException ? err.getStatus() : 0;
-            if (status === 401) return; // already dead (rejected by EZiD, reused or revoked)
-            return this.put(refreshTokenRevocationId(rt), this.refreshExpiry());
+            // 401: already dead (rejected by EZiD, reused or revoked), nothing to record. Anything
+            // else: EZiD did not validate the token, so nothing is recorded for it.
+            if (err instanceof EzidHttpException && err.getStatus() === 401) return;
+            throw err;
           },
         ),
       );
     }
-    const results = await Promise.allSettled(revoke);
-    if (results.some((r) => r.status === 'rejected')) {
-      throw new EzidHttpException(
-        503,
-        'revocation_unavailable',
-        'The session could not be revoked; retry later',
-        { 'Retry-After': '5' },
-      );
+    const failures = (await Promise.allSettled(revoke)).flatMap((r) =>
+      r.status === 'rejected' ? [r.reason as unknown] : [],
+    );
+    if (failures.length === 0) {
+      this.logger.log({ event: 'signed_out' });
+      return;
     }
-    this.logger.log({ event: 'signed_out' });
+    const upstream = failures.find((e): e is EzidHttpException => e instanceof EzidHttpException);
+    if (upstream && failures.every((e) => e instanceof EzidHttpException)) {
+      this.logger.warn({ event: 'logout_incomplete', code: upstream.code });
+      throw upstream;
+    }
+    throw new EzidHttpException(
+      503,
+      'revocation_unavailable',
+      'The session could not be revoked; retry later',
+      { 'Retry-After': '5' },
+    );
   }
 
   /** The 401 `login_pending` answer, with a `Retry-After` that keeps polling under the rate limit. */

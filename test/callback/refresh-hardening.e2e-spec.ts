@@ -89,6 +89,73 @@ describe.each(PLATFORMS)('refresh and logout hardening (%s)', (platform) => {
     }, 120_000);
   });
 
+  describe('F2: refresh tokens EZiD did not validate never reach the revocation list', () => {
+    const FAULTS = [{ status: 503 }, { status: 429 }, { status: 500 }, { redirect: 'http://127.0.0.1:1/' }];
+
+    it('logout with junk refresh tokens while EZiD fails records nothing: 503 idp_unavailable with Retry-After; a real logout afterwards still works', async () => {
+      const list = new EzidInMemoryRevocationList(4);
+      const t = await start({
+        extra: { http: { retries: 0 } },
+        customize: (b) => b.overrideProvider(EzidRevocationList).useValue(list),
+      });
+      let n = 0;
+      for (const fault of FAULTS) {
+        emu.fault(LEGACY_REFRESH, fault);
+        emu.fault(API_REFRESH, fault);
+        for (const tag of ['legacy', 'api']) {
+          const r = await logout(t, { refreshToken: `${tag}.junk-${n++}` });
+          expect(r.status).toBe(503);
+          expect(r.json).toEqual({
+            statusCode: 503,
+            error: 'Service Unavailable',
+            code: 'idp_unavailable',
+            message: expect.any(String),
+          });
+          expect(r.res.headers.get('retry-after')).toMatch(/^\d+$/);
+        }
+      }
+      expect(list.size).toBe(0);
+
+      emu.clearFaults();
+      const s = await signIn(t);
+      expect((await logout(t, s)).status).toBe(204);
+      expect(list.size).toBe(4);
+      expect((await me(t, s.accessToken)).json).toMatchObject({ code: 'token_revoked' });
+    });
+
+    it('cookie mode: a junk refresh cookie during an outage is 503 idp_unavailable, the cookies are cleared and nothing is recorded', async () => {
+      const list = new EzidInMemoryRevocationList(4);
+      const t = await start({
+        callback: { mode: 'cookie' },
+        ownPublicUrl: true,
+        extra: { http: { retries: 0 } },
+        customize: (b) => b.overrideProvider(EzidRevocationList).useValue(list),
+      });
+      emu.fault(API_REFRESH, { status: 503 });
+      for (let i = 0; i < 10; i++) {
+        const r = await t.request('POST', '/logout', { headers: { cookie: `ezid_rt=api.junk-${i}` } });
+        expect(r.status).toBe(503);
+        expect(r.json).toMatchObject({ code: 'idp_unavailable' });
+        expect(r.res.headers.getSetCookie().some((c) => c.startsWith('ezid_rt=;'))).toBe(true);
+      }
+      expect(list.size).toBe(0);
+    });
+
+    it('a valid access token is still revoked when EZiD cannot validate the refresh token', async () => {
+      const t = await start({ extra: { http: { retries: 0 } } });
+      const s = await signIn(t);
+      emu.fault(LEGACY_REFRESH, { status: 503 });
+      const r = await logout(t, s);
+      expect(r.status).toBe(503);
+      expect(r.json).toMatchObject({ code: 'idp_unavailable' });
+      expect((await me(t, s.accessToken)).json).toMatchObject({ code: 'token_revoked' });
+      emu.clearFaults();
+      expect((await logout(t, { refreshToken: s.refreshToken })).status).toBe(204); // the retry
+      const after = await refresh(t, s.refreshToken);
+      expect(after.json).toMatchObject({ code: 'session_expired' });
+    });
+  });
+
   describe('F6: every representation of a refresh token has one identity', () => {
     it('a rotated refresh token re-tagged (`api.<raw>`, `legacy.api.<raw>`) is reuse: 401 refresh_token_reused, no EZiD call, the rotated session revoked', async () => {
       const t = await start();
