@@ -17,6 +17,7 @@ import {
 import {
   EZID_ROTATION_DEFAULT_MAX_ENTRIES,
   EZID_ROTATION_DEFAULT_TTL_SEC,
+  EZID_SESSION_RATE_LIMIT_DEFAULT,
 } from './callback/callback.constants';
 import { EzidConfigurationError, EzidConfigurationIssue } from './ezid.errors';
 import type { EzidModuleOptions } from './ezid.options';
@@ -234,6 +235,7 @@ class EzidCallbackOptionsDto {
   @IsOptional() @IsString() @IsNotEmpty() flowSecret?: string;
   @IsOptional() @IsBoolean() requireFlowCookie?: boolean;
   @IsOptional() @IsObject() rateLimit?: EzidCallbackRateLimitOptionsDto;
+  @IsOptional() @IsObject() sessionRateLimit?: EzidCallbackRateLimitOptionsDto;
   @IsOptional() @IsObject() refresh?: EzidCallbackRefreshOptionsDto;
 }
 
@@ -311,6 +313,7 @@ export interface ResolvedEzidOptions {
         readonly flowSecret?: string;
         readonly requireFlowCookie: boolean;
         readonly rateLimit: { readonly limit: number; readonly ttlSec: number };
+        readonly sessionRateLimit: { readonly limit: number; readonly ttlSec: number };
         readonly refresh: { readonly rotationTtlSec: number; readonly rotationMaxEntries: number };
       };
   readonly csrf: { readonly allowedOrigins: readonly string[]; readonly allowMissingOrigin: boolean };
@@ -464,6 +467,7 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
   let callback: EzidCallbackOptionsDto | false | undefined;
   let rateLimit: EzidCallbackRateLimitOptionsDto | undefined;
   let refresh: EzidCallbackRefreshOptionsDto | undefined;
+  let sessionRateLimit: EzidCallbackRateLimitOptionsDto | undefined;
   if (raw.callback === false) callback = false;
   else if (raw.callback !== undefined) {
     callback = validateGroup(EzidCallbackOptionsDto, raw.callback, 'callback', issues);
@@ -471,6 +475,12 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
       EzidCallbackRateLimitOptionsDto,
       isPlainObject(raw.callback) ? raw.callback.rateLimit : undefined,
       'callback.rateLimit',
+      issues,
+    );
+    sessionRateLimit = validateGroup(
+      EzidCallbackRateLimitOptionsDto,
+      isPlainObject(raw.callback) ? raw.callback.sessionRateLimit : undefined,
+      'callback.sessionRateLimit',
       issues,
     );
     refresh = validateGroup(
@@ -576,6 +586,10 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
             flowSecret: cb?.flowSecret,
             requireFlowCookie: cb?.requireFlowCookie ?? true,
             rateLimit: { limit: rateLimit?.limit ?? 10, ttlSec: rateLimit?.ttlSec ?? 60 },
+            sessionRateLimit: {
+              limit: sessionRateLimit?.limit ?? EZID_SESSION_RATE_LIMIT_DEFAULT.limit,
+              ttlSec: sessionRateLimit?.ttlSec ?? EZID_SESSION_RATE_LIMIT_DEFAULT.ttlSec,
+            },
             refresh: {
               rotationTtlSec: refresh?.rotationTtlSec ?? EZID_ROTATION_DEFAULT_TTL_SEC,
               rotationMaxEntries: refresh?.rotationMaxEntries ?? EZID_ROTATION_DEFAULT_MAX_ENTRIES,

@@ -170,6 +170,11 @@ export interface EzidCallbackOptions {
   requireFlowCookie?: boolean;
   /** Rate limit of the login-start and callback routes. */
   rateLimit?: EzidCallbackRateLimitOptions;
+  /**
+   * Rate limit of `POST /refresh` and `POST /logout`, per client IP and per route. Default 60
+   * requests per 60 s (many users may share one IP; each refreshes once per access-token lifetime).
+   */
+  sessionRateLimit?: EzidCallbackRateLimitOptions;
   /** Refresh-token rotation records (reuse detection). */
   refresh?: EzidCallbackRefreshOptions;
 }

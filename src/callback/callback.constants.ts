@@ -27,6 +27,12 @@ export const EZID_PLAIN_COOKIE_NAMES = Object.freeze({
 /** Name of the throttler used on the login-start and callback routes. */
 export const EZID_CALLBACK_THROTTLER = 'ezid-callback';
 
+/** Name of the throttler used on `POST /refresh` and `POST /logout`. */
+export const EZID_SESSION_THROTTLER = 'ezid-session';
+
+/** Default `callback.sessionRateLimit`: requests per window per IP on refresh and logout. */
+export const EZID_SESSION_RATE_LIMIT_DEFAULT = Object.freeze({ limit: 60, ttlSec: 60 });
+
 /** Injection token of the callback area's throttler storage. Internal. */
 export const EZID_CALLBACK_THROTTLER_STORAGE = Symbol.for('nestjs-ezid:callback-throttler-storage');
 

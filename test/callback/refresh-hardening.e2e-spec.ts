@@ -9,6 +9,7 @@ import {
   CLIENT_SECRET,
   CallbackTestApp,
   PLATFORMS,
+  eventCount,
   linkParam,
   startCallbackApp,
   type StartOptions,
@@ -153,6 +154,79 @@ describe.each(PLATFORMS)('refresh and logout hardening (%s)', (platform) => {
       expect((await logout(t, { refreshToken: s.refreshToken })).status).toBe(204); // the retry
       const after = await refresh(t, s.refreshToken);
       expect(after.json).toMatchObject({ code: 'session_expired' });
+    });
+  });
+
+  describe('F3: refresh and logout are rate limited per IP; rotation records are evicted oldest first', () => {
+    it.each([
+      ['/refresh', 401],
+      ['/logout', 204],
+    ])(
+      '%s over callback.sessionRateLimit: 429 rate_limited with Retry-After, EZiD not called',
+      async (path, allowed) => {
+        const t = await start({ callback: { mode: 'json', sessionRateLimit: { limit: 3, ttlSec: 60 } } });
+        const before = upstreamCalls();
+        const answers = [];
+        for (let i = 0; i < 5; i++)
+          answers.push(await t.request('POST', path, { body: { refreshToken: `legacy.junk-${i}` } }));
+        expect(answers.map((a) => a.status)).toEqual([allowed, allowed, allowed, 429, 429]);
+        const last = answers[4];
+        expect(last.json).toEqual({
+          statusCode: 429,
+          error: 'Too Many Requests',
+          code: 'rate_limited',
+          message: expect.any(String),
+        });
+        expect(Number(last.res.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(last.res.headers.get('cache-control')).toBe('no-store');
+        expect(upstreamCalls() - before).toBe(3);
+      },
+    );
+
+    it('the default is 60 requests per 60 s per route; refresh and logout count separately', async () => {
+      const t = await start({ callback: { mode: 'json', sessionRateLimit: undefined } });
+      const statuses: number[] = [];
+      for (let i = 0; i < 61; i++) statuses.push((await t.request('POST', '/logout')).status);
+      expect(statuses.slice(0, 60)).toEqual(Array(60).fill(204));
+      expect(statuses[60]).toBe(429);
+      expect((await t.request('POST', '/refresh', { body: {} })).status).toBe(401);
+    });
+
+    it('cookie mode: the limit applies to the refresh cookie route too', async () => {
+      const t = await start({
+        callback: { mode: 'cookie', sessionRateLimit: { limit: 2, ttlSec: 60 } },
+        ownPublicUrl: true,
+      });
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++)
+        statuses.push(
+          (await t.request('POST', '/refresh', { headers: { cookie: 'ezid_rt=api.junk' } })).status,
+        );
+      expect(statuses).toEqual([401, 401, 429]);
+    });
+
+    it('a thief refresh chain shorter than rotationMaxEntries cannot flush the victim record: the replay is still reuse; a longer one is logged', async () => {
+      const t = await start({ callback: { mode: 'json', refresh: { rotationMaxEntries: 20 } } });
+      const chain = async (s: Session, n: number): Promise<Session> => {
+        for (let i = 0; i < n; i++) {
+          const r = await refresh(t, s.refreshToken);
+          expect(r.status).toBe(200);
+          s = r.json as unknown as Session;
+        }
+        return s;
+      };
+      const victim = await signIn(t);
+      const thief = await chain(victim, 20); // the victim's token, then 19 more rotations
+      const replay = await refresh(t, victim.refreshToken);
+      expect(replay.json).toMatchObject({ code: 'refresh_token_reused' });
+      expect((await me(t, thief.accessToken)).json).toMatchObject({ code: 'token_revoked' });
+      expect(eventCount(t.logger, 'refresh_rotation_evicted')).toBe(0);
+
+      const victim2 = await signIn(t, 'demo@example.com');
+      await chain(victim2, 25);
+      expect(eventCount(t.logger, 'refresh_rotation_evicted')).toBe(1);
+      // Evicted: no longer detected as reuse, but still refused (EZiD refresh tokens are single use).
+      expect((await refresh(t, victim2.refreshToken)).json).toMatchObject({ code: 'session_expired' });
     });
   });
 

@@ -264,12 +264,19 @@ describe('EzidModule options validation', () => {
 describe('callback refresh and logout options', () => {
   const cb = (callback: unknown) => ({ ...valid(), callback }) as EzidModuleOptions;
 
-  it('defaults: rotation records live 30 days, at most 100 000', () => {
+  it('defaults: refresh and logout limited to 60 per 60 s per IP; rotation records live 30 days, at most 100 000', () => {
     const o = resolveEzidOptions(cb({}));
+    expect(o.callback && o.callback.sessionRateLimit).toEqual({ limit: 60, ttlSec: 60 });
     expect(o.callback && o.callback.refresh).toMatchObject({
       rotationTtlSec: 30 * 24 * 3600,
       rotationMaxEntries: 100_000,
     });
+  });
+
+  it('rejects a bad sessionRateLimit', () => {
+    expect(paths(failWith(cb({ sessionRateLimit: { limit: 0, ttl: 5 } })))).toEqual(
+      expect.arrayContaining(['callback.sessionRateLimit.limit', 'callback.sessionRateLimit.ttl']),
+    );
   });
 
   it('rejects non-positive or non-integer values and unknown keys', () => {
