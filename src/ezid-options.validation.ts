@@ -16,6 +16,7 @@ import {
 } from 'class-validator';
 import {
   EZID_ROTATION_DEFAULT_MAX_ENTRIES,
+  EZID_REUSE_GRACE_DEFAULT_SEC,
   EZID_ROTATION_DEFAULT_TTL_SEC,
   EZID_SESSION_RATE_LIMIT_DEFAULT,
 } from './callback/callback.constants';
@@ -225,6 +226,7 @@ class EzidCallbackRateLimitOptionsDto {
 class EzidCallbackRefreshOptionsDto {
   @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) rotationTtlSec?: number;
   @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) rotationMaxEntries?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(60) reuseGraceSec?: number;
 }
 
 class EzidCallbackOptionsDto {
@@ -314,7 +316,11 @@ export interface ResolvedEzidOptions {
         readonly requireFlowCookie: boolean;
         readonly rateLimit: { readonly limit: number; readonly ttlSec: number };
         readonly sessionRateLimit: { readonly limit: number; readonly ttlSec: number };
-        readonly refresh: { readonly rotationTtlSec: number; readonly rotationMaxEntries: number };
+        readonly refresh: {
+          readonly rotationTtlSec: number;
+          readonly rotationMaxEntries: number;
+          readonly reuseGraceSec: number;
+        };
       };
   readonly csrf: { readonly allowedOrigins: readonly string[]; readonly allowMissingOrigin: boolean };
   readonly endpoints: Readonly<Record<string, { readonly method?: string; readonly path?: string }>>;
@@ -593,6 +599,7 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
             refresh: {
               rotationTtlSec: refresh?.rotationTtlSec ?? EZID_ROTATION_DEFAULT_TTL_SEC,
               rotationMaxEntries: refresh?.rotationMaxEntries ?? EZID_ROTATION_DEFAULT_MAX_ENTRIES,
+              reuseGraceSec: refresh?.reuseGraceSec ?? EZID_REUSE_GRACE_DEFAULT_SEC,
             },
           },
     csrf: {

@@ -153,6 +153,15 @@ export interface EzidCallbackRefreshOptions {
    * minute), with the age of the evicted record: the effective reuse-detection window.
    */
   rotationMaxEntries?: number;
+  /**
+   * Grace window after a rotation, seconds. Default 10; `0` disables it; at most 60. A request that
+   * presents the *exact* refresh token that was just rotated (a second tab, a retried request that
+   * missed the answer) within this window gets the same successor session (the same new tokens, no
+   * EZiD call) instead of ending the session as reuse, as long as that successor has not been
+   * rotated or revoked since. After the window it is reuse as before. A thief replaying the token
+   * inside the window gets the session too: keep it short.
+   */
+  reuseGraceSec?: number;
 }
 
 export interface EzidCallbackOptions {

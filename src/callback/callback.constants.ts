@@ -48,5 +48,11 @@ export const EZID_ROTATION_DEFAULT_TTL_SEC = EZID_REFRESH_COOKIE_MAX_AGE_SEC;
 /** Default `callback.refresh.rotationMaxEntries`: rotation records kept per process (oldest evicted first). */
 export const EZID_ROTATION_DEFAULT_MAX_ENTRIES = 100_000;
 
+/** Default `callback.refresh.reuseGraceSec`: how long the just-rotated refresh token still gets its successor. */
+export const EZID_REUSE_GRACE_DEFAULT_SEC = 10;
+
+/** Most successor sessions held for the grace window per process (a full store ends a grace early). */
+export const EZID_REUSE_GRACE_MAX_ENTRIES = 10_000;
+
 /** Longest chain of rotations followed when a reused refresh token revokes its session family. */
 export const EZID_REFRESH_FAMILY_MAX_DEPTH = 64;

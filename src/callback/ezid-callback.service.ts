@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import * as crypto from 'node:crypto';
 import {
   canonicalRefreshToken,
   EzidRevocationList,
@@ -19,6 +20,8 @@ import type { EzidUser } from '../interfaces/ezid-user.interface';
 import {
   EZID_REFRESH_COOKIE_MAX_AGE_SEC,
   EZID_REFRESH_FAMILY_MAX_DEPTH,
+  EZID_REUSE_GRACE_DEFAULT_SEC,
+  EZID_REUSE_GRACE_MAX_ENTRIES,
   EZID_ROTATION_DEFAULT_MAX_ENTRIES,
   EZID_ROTATION_DEFAULT_TTL_SEC,
 } from './callback.constants';
@@ -166,6 +169,11 @@ export class EzidCallbackService {
    * first) and expiring, so rotations never consume the fail-closed list's capacity.
    */
   private readonly rotated: ExpiringMap<EzidRotation>;
+  /**
+   * The successor session of each rotation, for `reuseGraceSec` only, with the hash of the exact
+   * refresh token that was rotated: only that string gets it back. Absent when the grace is off.
+   */
+  private readonly graces?: ExpiringMap<{ readonly exact: string; readonly session: EzidSession }>;
   private evicted = { count: 0, youngestAgeMs: Infinity, loggedAt: -Infinity };
 
   constructor(
@@ -180,6 +188,7 @@ export class EzidCallbackService {
       : {
           rotationTtlSec: EZID_ROTATION_DEFAULT_TTL_SEC,
           rotationMaxEntries: EZID_ROTATION_DEFAULT_MAX_ENTRIES,
+          reuseGraceSec: EZID_REUSE_GRACE_DEFAULT_SEC,
         };
     this.rotated = new ExpiringMap({
       maxEntries: r.rotationMaxEntries,
@@ -187,6 +196,13 @@ export class EzidCallbackService {
       clock,
       onEvict: (ageMs) => this.rotationEvicted(ageMs),
     });
+    if (r.reuseGraceSec > 0) {
+      this.graces = new ExpiringMap({
+        maxEntries: Math.min(r.rotationMaxEntries, EZID_REUSE_GRACE_MAX_ENTRIES),
+        ttlMs: r.reuseGraceSec * 1000,
+        clock,
+      });
+    }
   }
 
   /** Rotation records held now (each one is a superseded refresh token watched for reuse). */
@@ -311,7 +327,14 @@ export class EzidCallbackService {
     const id = refreshTokenRevocationId(taggedRefreshToken);
     if (this.refreshes.has(id)) this.logger.debug({ event: 'refresh_joined' });
     return this.refreshes.run(id, async () => {
-      if (this.rotated.get(id) !== undefined) {
+      const rotation = this.rotated.get(id);
+      if (rotation !== undefined) {
+        const grace = this.graceSession(id, taggedRefreshToken, rotation);
+        if (grace) {
+          this.logger.debug({ event: 'refresh_grace' });
+          return grace;
+        }
+        this.graces?.delete(id);
         await this.revokeFamily(id);
         this.logger.warn({ event: 'refresh_token_reused' });
         throw refreshTokenReused();
@@ -336,6 +359,7 @@ export class EzidCallbackService {
         return this.session('api', r.tokens);
       });
       await this.recordRotation(id, session);
+      this.graces?.set(id, { exact: exactHash(taggedRefreshToken), session });
       return session;
     });
   }
@@ -452,6 +476,7 @@ export class EzidCallbackService {
   private async revokeSession(old: string, next: EzidSession): Promise<void> {
     const id = refreshTokenRevocationId(old);
     this.rotated.delete(id);
+    this.graces?.delete(id);
     await this.put(id, this.refreshExpiry());
     if (next.refreshToken) await this.put(refreshTokenRevocationId(next.refreshToken), this.refreshExpiry());
     await this.revokeAccessToken(next.accessToken);
@@ -498,6 +523,21 @@ export class EzidCallbackService {
     this.evicted = { count: 0, youngestAgeMs: Infinity, loggedAt: now };
   }
 
+  /**
+   * The grace result: the session `id` was just rotated into, when the request presents the exact
+   * refresh token that was rotated, within `reuseGraceSec`, and that successor was neither rotated
+   * nor revoked since. Otherwise `undefined` (the request is reuse).
+   */
+  private graceSession(id: string, tagged: string, rotation: EzidRotation): EzidSession | undefined {
+    const g = this.graces?.get(id);
+    if (!g || !crypto.timingSafeEqual(Buffer.from(g.exact), Buffer.from(exactHash(tagged)))) return undefined;
+    const { refreshId, accessId } = rotation;
+    if (refreshId && (this.rotated.get(refreshId) !== undefined || this.revocations.isRevoked(refreshId)))
+      return undefined;
+    if (accessId && this.revocations.isRevoked(accessId)) return undefined;
+    return g.session;
+  }
+
   /** Reuse detected: revokes every session the reused token was rotated into. */
   private async revokeFamily(id: string): Promise<void> {
     let rec = this.rotated.get(id);
@@ -522,4 +562,9 @@ export class EzidCallbackService {
       throw toEzidHttpError(err, phase, this.logger);
     }
   }
+}
+
+/** SHA-256 of the exact (tagged) refresh-token string: the grace result is bound to it. */
+function exactHash(tagged: string): string {
+  return crypto.hash('sha256', tagged, 'base64url');
 }

@@ -1,13 +1,14 @@
 // The refresh and logout path under attack: re-tagged refresh tokens (F6), rotations filling the
 // revocation list (F1), junk logouts while EZiD fails (F2), unthrottled refresh chains (F3) and the
 // grace window for a second tab (F4). Real Nest apps on Express and Fastify against the emulator.
-import { EzidInMemoryRevocationList, EzidRevocationList } from '../../src';
+import { EZID_MONOTONIC_CLOCK, EzidInMemoryRevocationList, EzidRevocationList } from '../../src';
 import { EzidCallbackService } from '../../src/callback/ezid-callback.service';
 import { EzidEmulator } from '../../src/testing';
 import {
   CLIENT_ID,
   CLIENT_SECRET,
   CallbackTestApp,
+  CookieJar,
   PLATFORMS,
   eventCount,
   linkParam,
@@ -227,6 +228,130 @@ describe.each(PLATFORMS)('refresh and logout hardening (%s)', (platform) => {
       expect(eventCount(t.logger, 'refresh_rotation_evicted')).toBe(1);
       // Evicted: no longer detected as reuse, but still refused (EZiD refresh tokens are single use).
       expect((await refresh(t, victim2.refreshToken)).json).toMatchObject({ code: 'session_expired' });
+    });
+  });
+
+  describe('F4: a grace window for the refresh token that was just rotated (a second tab)', () => {
+    /** A monotonic clock the test steps (no sleeping). */
+    function manualClock() {
+      let offset = 0;
+      const origin = performance.now();
+      return { clock: { now: () => origin + offset }, advance: (sec: number) => (offset += sec * 1000) };
+    }
+
+    async function startWithClock(callback: Partial<StartOptions['callback']> = {}) {
+      const c = manualClock();
+      const t = await start({
+        callback: { mode: 'json', ...callback },
+        customize: (b) => b.overrideProvider(EZID_MONOTONIC_CLOCK).useValue(c.clock),
+      });
+      return { t, advance: c.advance };
+    }
+
+    it('within the default 10 s the exact just-rotated token gets the same successor session, without an EZiD call; after it, reuse', async () => {
+      const { t, advance } = await startWithClock();
+      const s = await signIn(t);
+      const first = await refresh(t, s.refreshToken);
+      expect(first.status).toBe(200);
+      const next = first.json as unknown as Session;
+
+      const before = upstreamCalls();
+      advance(9);
+      const tab2 = await refresh(t, s.refreshToken);
+      expect(tab2.status).toBe(200);
+      expect(tab2.json).toMatchObject({ accessToken: next.accessToken, refreshToken: next.refreshToken });
+      expect(upstreamCalls()).toBe(before);
+      expect((await me(t, next.accessToken)).status).toBe(200);
+
+      advance(2); // 11 s after the rotation
+      const late = await refresh(t, s.refreshToken);
+      expect(late.status).toBe(401);
+      expect(late.json).toMatchObject({ code: 'refresh_token_reused' });
+      expect(upstreamCalls()).toBe(before);
+      expect((await me(t, next.accessToken)).json).toMatchObject({ code: 'token_revoked' });
+    });
+
+    it('only the exact same refresh token gets the grace result: a re-tagged one is reuse, even inside the window', async () => {
+      const { t, advance } = await startWithClock();
+      const s = await signIn(t);
+      const next = (await refresh(t, s.refreshToken)).json as unknown as Session;
+      advance(1);
+      const retagged = await refresh(t, `api.${s.refreshToken.slice('legacy.'.length)}`);
+      expect(retagged.status).toBe(401);
+      expect(retagged.json).toMatchObject({ code: 'refresh_token_reused' });
+      expect(retagged.text).not.toContain(next.accessToken);
+      expect((await me(t, next.accessToken)).json).toMatchObject({ code: 'token_revoked' });
+      // And the grace is over for the exact token too: its successor is revoked.
+      expect((await refresh(t, s.refreshToken)).json).toMatchObject({ code: 'refresh_token_reused' });
+    });
+
+    it('no grace once the successor was itself rotated or logged out', async () => {
+      const { t, advance } = await startWithClock();
+      const a = await signIn(t);
+      const a2 = (await refresh(t, a.refreshToken)).json as unknown as Session;
+      expect((await refresh(t, a2.refreshToken)).status).toBe(200);
+      advance(1);
+      expect((await refresh(t, a.refreshToken)).json).toMatchObject({ code: 'refresh_token_reused' });
+
+      const b = await signIn(t, 'demo@example.com');
+      const b2 = (await refresh(t, b.refreshToken)).json as unknown as Session;
+      expect((await logout(t, b2)).status).toBe(204);
+      advance(1);
+      const late = await refresh(t, b.refreshToken);
+      expect(late.status).toBe(401);
+      expect(late.json).toMatchObject({ code: 'refresh_token_reused' });
+    });
+
+    it('a logout from the second tab inside the window ends the successor session', async () => {
+      const { t, advance } = await startWithClock();
+      const s = await signIn(t);
+      const next = (await refresh(t, s.refreshToken)).json as unknown as Session;
+      advance(1);
+      expect((await logout(t, { refreshToken: s.refreshToken })).status).toBe(204);
+      expect((await me(t, next.accessToken)).json).toMatchObject({ code: 'token_revoked' });
+      expect((await refresh(t, next.refreshToken)).json).toMatchObject({ code: 'session_expired' });
+    });
+
+    it('reuseGraceSec: 0 disables it; reuseGraceSec: 30 widens it', async () => {
+      const off = await startWithClock({ refresh: { reuseGraceSec: 0 } });
+      const s = await signIn(off.t);
+      expect((await refresh(off.t, s.refreshToken)).status).toBe(200);
+      expect((await refresh(off.t, s.refreshToken)).json).toMatchObject({ code: 'refresh_token_reused' });
+
+      const wide = await startWithClock({ refresh: { reuseGraceSec: 30 } });
+      const w = await signIn(wide.t, 'demo@example.com');
+      expect((await refresh(wide.t, w.refreshToken)).status).toBe(200);
+      wide.advance(29);
+      expect((await refresh(wide.t, w.refreshToken)).status).toBe(200);
+    });
+
+    it('cookie mode: a second tab sending the old cookie inside the window gets the same new cookies', async () => {
+      const c = manualClock();
+      const t = await start({
+        callback: { mode: 'cookie' },
+        ownPublicUrl: true,
+        customize: (b) => b.overrideProvider(EZID_MONOTONIC_CLOCK).useValue(c.clock),
+      });
+      const jar = new CookieJar();
+      await t.request('POST', '/magic-link', { body: { email: 'alice@example.com' }, jar });
+      jar.store(
+        await fetch(emu.outbox.last('alice@example.com')!.link!, {
+          headers: { cookie: jar.header()! },
+          redirect: 'manual',
+        }),
+      );
+      const oldCookies = jar.header()!;
+      const tab1 = await t.request('POST', '/refresh', { headers: { cookie: oldCookies } });
+      expect(tab1.status).toBe(200);
+      c.advance(3);
+      const tab2 = await t.request('POST', '/refresh', { headers: { cookie: oldCookies } });
+      expect(tab2.status).toBe(200);
+      const cookies = (r: typeof tab1) =>
+        r.res.headers
+          .getSetCookie()
+          .filter((x) => x.startsWith('ezid_rt=') || x.startsWith('ezid_at='))
+          .map((x) => x.split(';')[0]);
+      expect(cookies(tab2)).toEqual(cookies(tab1));
     });
   });
 

@@ -270,7 +270,19 @@ describe('callback refresh and logout options', () => {
     expect(o.callback && o.callback.refresh).toMatchObject({
       rotationTtlSec: 30 * 24 * 3600,
       rotationMaxEntries: 100_000,
+      reuseGraceSec: 10,
     });
+  });
+
+  it('reuseGraceSec: 0 (off) to 60', () => {
+    const o = resolveEzidOptions(cb({ refresh: { reuseGraceSec: 0 } }));
+    expect(o.callback && o.callback.refresh.reuseGraceSec).toBe(0);
+    expect(paths(failWith(cb({ refresh: { reuseGraceSec: 61 } })))).toContain(
+      'callback.refresh.reuseGraceSec',
+    );
+    expect(paths(failWith(cb({ refresh: { reuseGraceSec: -1 } })))).toContain(
+      'callback.refresh.reuseGraceSec',
+    );
   });
 
   it('rejects a bad sessionRateLimit', () => {
