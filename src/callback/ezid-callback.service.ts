@@ -313,11 +313,14 @@ export class EzidCallbackService {
 
   /**
    * Rotates a session. Requests with the same refresh token that arrive while its upstream refresh
-   * is in flight share it (one EZiD call, the same new session); nothing is shared after it
-   * settles. A refresh token presented again after its rotation is reuse: 401
+   * is in flight share it (one EZiD call, the same new session). After it settles, the exact same
+   * refresh token presented again within `callback.refresh.reuseGraceSec` (default 10 s) gets that
+   * same new session back while it is unused (a second tab); otherwise it is reuse: 401
    * `refresh_token_reused`, no EZiD call, and the session it was rotated into is revoked (its
-   * refresh and access tokens). A refresh token revoked by logout, or one EZiD rejects (reused,
-   * revoked, expired) or that this module did not issue, gives 401 `session_expired`.
+   * refresh and access tokens). Rotation records live in a bounded, expiring store, never in the
+   * revocation list. Every tagging of one refresh token (`legacy.`, `api.`, nested) is one token
+   * here. A refresh token revoked by logout, or one EZiD rejects (reused, revoked, expired) or that
+   * this module did not issue, gives 401 `session_expired`.
    */
   refresh(taggedRefreshToken: string): Promise<EzidSession> {
     const parsed = untagRefreshToken(taggedRefreshToken);
