@@ -148,7 +148,7 @@ export interface EzidCallbackRefreshOptions {
    */
   rotationTtlSec?: number;
   /**
-   * Most rotation records kept per process. Default 100 000 (about 30 MB). When full, the oldest
+   * Most rotation records kept per process. Default 100 000 (about 45 MB). When full, the oldest
    * record is evicted first and a `refresh_rotation_evicted` warning is logged (at most once a
    * minute), with the age of the evicted record: the effective reuse-detection window.
    */
