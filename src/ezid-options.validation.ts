@@ -14,6 +14,12 @@ import {
   ValidationOptions,
   validateSync,
 } from 'class-validator';
+import {
+  EZID_ROTATION_DEFAULT_MAX_ENTRIES,
+  EZID_REUSE_GRACE_DEFAULT_SEC,
+  EZID_ROTATION_DEFAULT_TTL_SEC,
+  EZID_SESSION_RATE_LIMIT_DEFAULT,
+} from './callback/callback.constants';
 import { EzidConfigurationError, EzidConfigurationIssue } from './ezid.errors';
 import type { EzidModuleOptions } from './ezid.options';
 import type { EzidUser } from './interfaces/ezid-user.interface';
@@ -217,6 +223,12 @@ class EzidCallbackRateLimitOptionsDto {
   @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) ttlSec?: number;
 }
 
+class EzidCallbackRefreshOptionsDto {
+  @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) rotationTtlSec?: number;
+  @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) rotationMaxEntries?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(60) reuseGraceSec?: number;
+}
+
 class EzidCallbackOptionsDto {
   @IsOptional() @IsRoutePath() path?: string;
   @IsOptional() @IsIn(['json', 'cookie']) mode?: 'json' | 'cookie';
@@ -225,6 +237,8 @@ class EzidCallbackOptionsDto {
   @IsOptional() @IsString() @IsNotEmpty() flowSecret?: string;
   @IsOptional() @IsBoolean() requireFlowCookie?: boolean;
   @IsOptional() @IsObject() rateLimit?: EzidCallbackRateLimitOptionsDto;
+  @IsOptional() @IsObject() sessionRateLimit?: EzidCallbackRateLimitOptionsDto;
+  @IsOptional() @IsObject() refresh?: EzidCallbackRefreshOptionsDto;
 }
 
 class EzidCsrfOptionsDto {
@@ -301,6 +315,12 @@ export interface ResolvedEzidOptions {
         readonly flowSecret?: string;
         readonly requireFlowCookie: boolean;
         readonly rateLimit: { readonly limit: number; readonly ttlSec: number };
+        readonly sessionRateLimit: { readonly limit: number; readonly ttlSec: number };
+        readonly refresh: {
+          readonly rotationTtlSec: number;
+          readonly rotationMaxEntries: number;
+          readonly reuseGraceSec: number;
+        };
       };
   readonly csrf: { readonly allowedOrigins: readonly string[]; readonly allowMissingOrigin: boolean };
   readonly endpoints: Readonly<Record<string, { readonly method?: string; readonly path?: string }>>;
@@ -454,6 +474,8 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
   const csrf = validateGroup(EzidCsrfOptionsDto, raw.csrf, 'csrf', issues);
   let callback: EzidCallbackOptionsDto | false | undefined;
   let rateLimit: EzidCallbackRateLimitOptionsDto | undefined;
+  let refresh: EzidCallbackRefreshOptionsDto | undefined;
+  let sessionRateLimit: EzidCallbackRateLimitOptionsDto | undefined;
   if (raw.callback === false) callback = false;
   else if (raw.callback !== undefined) {
     callback = validateGroup(EzidCallbackOptionsDto, raw.callback, 'callback', issues);
@@ -461,6 +483,18 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
       EzidCallbackRateLimitOptionsDto,
       isPlainObject(raw.callback) ? raw.callback.rateLimit : undefined,
       'callback.rateLimit',
+      issues,
+    );
+    sessionRateLimit = validateGroup(
+      EzidCallbackRateLimitOptionsDto,
+      isPlainObject(raw.callback) ? raw.callback.sessionRateLimit : undefined,
+      'callback.sessionRateLimit',
+      issues,
+    );
+    refresh = validateGroup(
+      EzidCallbackRefreshOptionsDto,
+      isPlainObject(raw.callback) ? raw.callback.refresh : undefined,
+      'callback.refresh',
       issues,
     );
   }
@@ -560,6 +594,15 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
             flowSecret: cb?.flowSecret,
             requireFlowCookie: cb?.requireFlowCookie ?? true,
             rateLimit: { limit: rateLimit?.limit ?? 10, ttlSec: rateLimit?.ttlSec ?? 60 },
+            sessionRateLimit: {
+              limit: sessionRateLimit?.limit ?? EZID_SESSION_RATE_LIMIT_DEFAULT.limit,
+              ttlSec: sessionRateLimit?.ttlSec ?? EZID_SESSION_RATE_LIMIT_DEFAULT.ttlSec,
+            },
+            refresh: {
+              rotationTtlSec: refresh?.rotationTtlSec ?? EZID_ROTATION_DEFAULT_TTL_SEC,
+              rotationMaxEntries: refresh?.rotationMaxEntries ?? EZID_ROTATION_DEFAULT_MAX_ENTRIES,
+              reuseGraceSec: refresh?.reuseGraceSec ?? EZID_REUSE_GRACE_DEFAULT_SEC,
+            },
           },
     csrf: {
       allowedOrigins: (csrf?.allowedOrigins ?? []).map((o) => new URL(o).origin),

@@ -138,6 +138,32 @@ export interface EzidCallbackRateLimitOptions {
   ttlSec?: number;
 }
 
+/** Refresh-token rotation: reuse detection (see docs/callback.md, Refresh). */
+export interface EzidCallbackRefreshOptions {
+  /**
+   * How long a rotated (superseded) refresh token is remembered for reuse detection, seconds.
+   * Default 2 592 000 (30 days: the refresh cookie's lifetime, the longest this module assumes an
+   * EZiD refresh token can be valid). A replay after that is still refused (EZiD refresh tokens
+   * are single use: 401 `session_expired`) but no longer ends the session it was rotated into.
+   */
+  rotationTtlSec?: number;
+  /**
+   * Most rotation records kept per process. Default 100 000 (about 45 MB). When full, the oldest
+   * record is evicted first and a `refresh_rotation_evicted` warning is logged (at most once a
+   * minute), with the age of the evicted record: the effective reuse-detection window.
+   */
+  rotationMaxEntries?: number;
+  /**
+   * Grace window after a rotation, seconds. Default 10; `0` disables it; at most 60. A request that
+   * presents the *exact* refresh token that was just rotated (a second tab, a retried request that
+   * missed the answer) within this window gets the same successor session (the same new tokens, no
+   * EZiD call) instead of ending the session as reuse, as long as that successor has not been
+   * rotated or revoked since. After the window it is reuse as before. A thief replaying the token
+   * inside the window gets the session too: keep it short.
+   */
+  reuseGraceSec?: number;
+}
+
 export interface EzidCallbackOptions {
   /** Route prefix. Default `'/auth/ezid'`. */
   path?: string;
@@ -153,6 +179,13 @@ export interface EzidCallbackOptions {
   requireFlowCookie?: boolean;
   /** Rate limit of the login-start and callback routes. */
   rateLimit?: EzidCallbackRateLimitOptions;
+  /**
+   * Rate limit of `POST /refresh` and `POST /logout`, per client IP and per route. Default 60
+   * requests per 60 s (many users may share one IP; each refreshes once per access-token lifetime).
+   */
+  sessionRateLimit?: EzidCallbackRateLimitOptions;
+  /** Refresh-token rotation records (reuse detection). */
+  refresh?: EzidCallbackRefreshOptions;
 }
 
 /**

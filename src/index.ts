@@ -10,6 +10,7 @@ export type {
   EzidProfileOptions,
   EzidCallbackOptions,
   EzidCallbackRateLimitOptions,
+  EzidCallbackRefreshOptions,
 } from './ezid.options';
 export type { ResolvedEzidOptions } from './ezid-options.validation';
 export { EzidError, EzidConfigurationError } from './ezid.errors';

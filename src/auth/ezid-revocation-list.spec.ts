@@ -1,5 +1,6 @@
 import {
   accessTokenRevocationId,
+  canonicalRefreshToken,
   EzidInMemoryRevocationList,
   EzidRevocationListFullError,
   refreshTokenRevocationId,
@@ -60,5 +61,19 @@ describe('revocation ids', () => {
     const id = refreshTokenRevocationId('legacy.secret-value');
     expect(id).toMatch(/^rt:/);
     expect(id).not.toContain('secret');
+  });
+
+  it('gives every tagging of one refresh token the same id (re-tagging escapes nothing)', () => {
+    const id = refreshTokenRevocationId('api.rt_raw-value');
+    for (const variant of [
+      'legacy.rt_raw-value',
+      'rt_raw-value',
+      'legacy.api.rt_raw-value',
+      'api.api.rt_raw-value',
+    ])
+      expect(refreshTokenRevocationId(variant)).toBe(id);
+    expect(canonicalRefreshToken('legacy.api.v4.local.abc')).toBe('v4.local.abc');
+    expect(canonicalRefreshToken('api.')).toBe('api.');
+    expect(refreshTokenRevocationId('api.rt_other')).not.toBe(id);
   });
 });

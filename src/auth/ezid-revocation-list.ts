@@ -94,7 +94,33 @@ export function accessTokenRevocationId(
   return `at:sig:${crypto.createHash('sha256').update(signature).digest('base64url')}`;
 }
 
-/** The revocation id of a (tagged) refresh token: a hash, so the list never holds the secret. */
+/** The family tags the callback controller puts in front of EZiD's refresh tokens. */
+const REFRESH_TOKEN_TAGS = ['legacy.', 'api.'] as const;
+
+/**
+ * The raw EZiD refresh token inside a tagged one: every leading `legacy.` / `api.` tag removed (however
+ * many, in any order). Re-tagging a token (`legacy.<raw>` for an `api.` token, `api.legacy.<raw>`)
+ * yields the same canonical token, so it cannot escape reuse detection or a revocation.
+ */
+export function canonicalRefreshToken(taggedRefreshToken: string): string {
+  let raw = taggedRefreshToken;
+  for (let stripped = true; stripped;) {
+    stripped = false;
+    for (const tag of REFRESH_TOKEN_TAGS) {
+      if (raw.length > tag.length && raw.startsWith(tag)) {
+        raw = raw.slice(tag.length);
+        stripped = true;
+      }
+    }
+  }
+  return raw;
+}
+
+/**
+ * The revocation id of a (tagged) refresh token: the SHA-256 of its canonical raw token
+ * (`canonicalRefreshToken`), so the list never holds the secret and every representation of one
+ * refresh token has one id.
+ */
 export function refreshTokenRevocationId(taggedRefreshToken: string): string {
-  return `rt:${crypto.hash('sha256', taggedRefreshToken, 'base64url')}`;
+  return `rt:${crypto.hash('sha256', canonicalRefreshToken(taggedRefreshToken), 'base64url')}`;
 }

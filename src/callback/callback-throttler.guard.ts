@@ -11,31 +11,31 @@ import { EzidHttpException } from '../common/ezid-http.exception';
 import { applyEzidHeaders } from '../common/http-context';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { InjectEzidOptions } from '../ezid.module-definition';
-import { EZID_CALLBACK_THROTTLER, EZID_CALLBACK_THROTTLER_STORAGE } from './callback.constants';
+import {
+  EZID_CALLBACK_THROTTLER,
+  EZID_CALLBACK_THROTTLER_STORAGE,
+  EZID_SESSION_RATE_LIMIT_DEFAULT,
+  EZID_SESSION_THROTTLER,
+} from './callback.constants';
 
 /**
- * Rate limit of the login-start and callback routes (`@nestjs/throttler`), per client IP and per
- * route, with `callback.rateLimit` (default 10 requests per 60 s). Over the limit:
- * 429 `{ statusCode: 429, error: 'Too Many Requests', code: 'rate_limited', message }` with
+ * The callback area's rate limiters (`@nestjs/throttler`): per client IP and per route. Over the
+ * limit: 429 `{ statusCode: 429, error: 'Too Many Requests', code: 'rate_limited', message }` with
  * `Retry-After`. The IP is `request.ip` (Express honours `trust proxy`, Fastify `trustProxy`).
  * Counters live in this process (`ThrottlerStorageService`): behind N instances the effective
  * limit is up to N times higher unless the storage is shared.
  */
-@Injectable()
-export class EzidCallbackThrottlerGuard extends ThrottlerGuard {
+abstract class EzidIpThrottlerGuard extends ThrottlerGuard {
   private initialised = false;
 
-  constructor(
-    @InjectEzidOptions() options: ResolvedEzidOptions,
-    @Inject(EZID_CALLBACK_THROTTLER_STORAGE) storage: ThrottlerStorage,
+  protected constructor(
+    name: string,
+    rl: { readonly limit: number; readonly ttlSec: number },
+    storage: ThrottlerStorage,
     reflector: Reflector,
   ) {
-    const rl = options.callback ? options.callback.rateLimit : { limit: 10, ttlSec: 60 };
     super(
-      {
-        throttlers: [{ name: EZID_CALLBACK_THROTTLER, limit: rl.limit, ttl: seconds(rl.ttlSec) }],
-        setHeaders: false,
-      },
+      { throttlers: [{ name, limit: rl.limit, ttl: seconds(rl.ttlSec) }], setHeaders: false },
       storage,
       reflector,
     );
@@ -65,5 +65,40 @@ export class EzidCallbackThrottlerGuard extends ThrottlerGuard {
     const headers = { 'Retry-After': retryAfter };
     applyEzidHeaders(context, headers);
     throw new EzidHttpException(429, 'rate_limited', 'Too many requests; retry later', headers);
+  }
+}
+
+/**
+ * Rate limit of the login-start and callback routes, per client IP and per route, with
+ * `callback.rateLimit` (default 10 requests per 60 s). See `EzidIpThrottlerGuard` for the answer.
+ */
+@Injectable()
+export class EzidCallbackThrottlerGuard extends EzidIpThrottlerGuard {
+  constructor(
+    @InjectEzidOptions() options: ResolvedEzidOptions,
+    @Inject(EZID_CALLBACK_THROTTLER_STORAGE) storage: ThrottlerStorage,
+    reflector: Reflector,
+  ) {
+    const rl = options.callback ? options.callback.rateLimit : { limit: 10, ttlSec: 60 };
+    super(EZID_CALLBACK_THROTTLER, rl, storage, reflector);
+  }
+}
+
+/**
+ * Rate limit of `POST /refresh` and `POST /logout`, per client IP and per route, with
+ * `callback.sessionRateLimit` (default 60 requests per 60 s): higher than the login limit, since
+ * every signed-in user behind one address refreshes, but low enough that a stolen refresh token
+ * cannot be rotated thousands of times to flush the rotation records that detect its reuse, and
+ * that junk refresh tokens cannot drive unbounded EZiD calls.
+ */
+@Injectable()
+export class EzidSessionThrottlerGuard extends EzidIpThrottlerGuard {
+  constructor(
+    @InjectEzidOptions() options: ResolvedEzidOptions,
+    @Inject(EZID_CALLBACK_THROTTLER_STORAGE) storage: ThrottlerStorage,
+    reflector: Reflector,
+  ) {
+    const rl = options.callback ? options.callback.sessionRateLimit : EZID_SESSION_RATE_LIMIT_DEFAULT;
+    super(EZID_SESSION_THROTTLER, rl, storage, reflector);
   }
 }

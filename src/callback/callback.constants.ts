@@ -27,6 +27,12 @@ export const EZID_PLAIN_COOKIE_NAMES = Object.freeze({
 /** Name of the throttler used on the login-start and callback routes. */
 export const EZID_CALLBACK_THROTTLER = 'ezid-callback';
 
+/** Name of the throttler used on `POST /refresh` and `POST /logout`. */
+export const EZID_SESSION_THROTTLER = 'ezid-session';
+
+/** Default `callback.sessionRateLimit`: requests per window per IP on refresh and logout. */
+export const EZID_SESSION_RATE_LIMIT_DEFAULT = Object.freeze({ limit: 60, ttlSec: 60 });
+
 /** Injection token of the callback area's throttler storage. Internal. */
 export const EZID_CALLBACK_THROTTLER_STORAGE = Symbol.for('nestjs-ezid:callback-throttler-storage');
 
@@ -34,11 +40,19 @@ export const EZID_CALLBACK_THROTTLER_STORAGE = Symbol.for('nestjs-ezid:callback-
 export const EZID_MAX_CREDENTIAL_LENGTH = 4096;
 
 /**
- * How many rotated refresh tokens each process remembers for reuse detection (which session a
- * superseded refresh token led to, so its reuse ends that session too). Older records are dropped;
- * their tokens stay refused through the revocation list and EZiD's single-use rule.
+ * Default `callback.refresh.rotationTtlSec`: how long a rotated refresh token is remembered for reuse
+ * detection. The refresh cookie's lifetime: no refresh token this module hands out is used longer.
  */
-export const EZID_ROTATED_REFRESH_MAX = 10_000;
+export const EZID_ROTATION_DEFAULT_TTL_SEC = EZID_REFRESH_COOKIE_MAX_AGE_SEC;
+
+/** Default `callback.refresh.rotationMaxEntries`: rotation records kept per process (oldest evicted first). */
+export const EZID_ROTATION_DEFAULT_MAX_ENTRIES = 100_000;
+
+/** Default `callback.refresh.reuseGraceSec`: how long the just-rotated refresh token still gets its successor. */
+export const EZID_REUSE_GRACE_DEFAULT_SEC = 10;
+
+/** Most successor sessions held for the grace window per process (a full store ends a grace early). */
+export const EZID_REUSE_GRACE_MAX_ENTRIES = 10_000;
 
 /** Longest chain of rotations followed when a reused refresh token revokes its session family. */
 export const EZID_REFRESH_FAMILY_MAX_DEPTH = 64;

@@ -8,7 +8,7 @@ import {
   ezidCallbackMountProvider,
   withEzidCallback,
 } from './callback-mount';
-import { EzidCallbackThrottlerGuard } from './callback-throttler.guard';
+import { EzidCallbackThrottlerGuard, EzidSessionThrottlerGuard } from './callback-throttler.guard';
 import { EzidCallbackService } from './ezid-callback.service';
 
 /** The default controller class (replaced per module instance by `withEzidCallback`). */
@@ -22,6 +22,7 @@ const defaultMountProvider = ezidCallbackMountProvider(defaultController);
 export const callbackProviders: Provider[] = [
   EzidCallbackService,
   EzidCallbackThrottlerGuard,
+  EzidSessionThrottlerGuard,
   EzidCallbackCsrfGuard,
   EzidCallbackExceptionFilter,
   EzidCallbackHeadersInterceptor,

@@ -37,7 +37,7 @@ import {
 } from './callback.dto';
 import { EzidCallbackCsrfGuard } from './callback-csrf.guard';
 import { EzidCallbackExceptionFilter, EzidCallbackHeadersInterceptor } from './callback-http';
-import { EzidCallbackThrottlerGuard } from './callback-throttler.guard';
+import { EzidCallbackThrottlerGuard, EzidSessionThrottlerGuard } from './callback-throttler.guard';
 import { createEzidCallbackValidationPipe } from './callback-validation.pipe';
 import { EzidCallbackService, type EzidSession, sessionExpired } from './ezid-callback.service';
 import {
@@ -120,7 +120,7 @@ export function toPublicUser(user: EzidUser): EzidPublicUser {
  *
  * Every token EZiD returns is verified with `EzidTokenVerifier` first. Responses carry
  * `Cache-Control: no-store` and `Referrer-Policy: no-referrer`; login-start and callback routes are
- * rate limited per IP. In cookie mode every route proves same-origin first (`EzidCallbackCsrfGuard`).
+ * rate limited per IP (`callback.rateLimit`), refresh and logout too (`callback.sessionRateLimit`). In cookie mode every route proves same-origin first (`EzidCallbackCsrfGuard`).
  */
 @Controller()
 @UseFilters(EzidCallbackExceptionFilter)
@@ -183,6 +183,7 @@ export class EzidCallbackController {
 
   /** Rotates the session; the refresh token comes from the body (json mode) or the refresh cookie only (cookie mode). */
   @Public()
+  @UseGuards(EzidSessionThrottlerGuard)
   @Post('refresh')
   @HttpCode(200)
   async refresh(
@@ -214,6 +215,7 @@ export class EzidCallbackController {
    * refresh token from the body. 204, also when there was nothing to revoke.
    */
   @Public()
+  @UseGuards(EzidSessionThrottlerGuard)
   @Post('logout')
   @HttpCode(204)
   async logout(

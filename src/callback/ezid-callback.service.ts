@@ -1,5 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import * as crypto from 'node:crypto';
 import {
+  canonicalRefreshToken,
   EzidRevocationList,
   EzidRevocationListFullError,
   refreshTokenRevocationId,
@@ -9,15 +11,19 @@ import { EzidTokenVerifier } from '../auth/ezid-token-verifier';
 import { EzidApiError, EzidUnavailableError } from '../client/ezid-api.error';
 import { EzidService } from '../client/ezid.service';
 import type { EzidTokenSet } from '../client/ezid.types';
-import { BoundedCache } from '../common/bounded-cache';
+import { ExpiringMap } from '../common/expiring-map';
 import { EzidHttpException } from '../common/ezid-http.exception';
+import { EZID_MONOTONIC_CLOCK, type EzidMonotonicClock } from '../common/monotonic-clock';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import type { EzidUser } from '../interfaces/ezid-user.interface';
 import {
   EZID_REFRESH_COOKIE_MAX_AGE_SEC,
   EZID_REFRESH_FAMILY_MAX_DEPTH,
-  EZID_ROTATED_REFRESH_MAX,
+  EZID_REUSE_GRACE_DEFAULT_SEC,
+  EZID_REUSE_GRACE_MAX_ENTRIES,
+  EZID_ROTATION_DEFAULT_MAX_ENTRIES,
+  EZID_ROTATION_DEFAULT_TTL_SEC,
 } from './callback.constants';
 import { EzidSingleFlight } from './single-flight';
 
@@ -125,6 +131,9 @@ export function refreshTokenReused(): EzidHttpException {
   );
 }
 
+/** Rotation-eviction warnings are logged at most this often (monotonic ms). */
+const EVICTION_LOG_INTERVAL_MS = 60_000;
+
 /** What a rotation led to: the successor session's revocation ids. */
 interface EzidRotation {
   readonly refreshId?: string;
@@ -155,14 +164,51 @@ export function sessionExpired(message = 'The session has ended; sign in again')
 export class EzidCallbackService {
   private readonly logger = new Logger('EzidCallback');
   private readonly refreshes = new EzidSingleFlight<EzidSession>();
-  private readonly rotated = new BoundedCache<string, EzidRotation>(EZID_ROTATED_REFRESH_MAX);
+  /**
+   * Rotation records (reuse detection), kept apart from the revocation list: bounded, evictable (oldest
+   * first) and expiring, so rotations never consume the fail-closed list's capacity.
+   */
+  private readonly rotated: ExpiringMap<EzidRotation>;
+  /**
+   * The successor session of each rotation, for `reuseGraceSec` only, with the hash of the exact
+   * refresh token that was rotated: only that string gets it back. Absent when the grace is off.
+   */
+  private readonly graces?: ExpiringMap<{ readonly exact: string; readonly session: EzidSession }>;
+  private evicted = { count: 0, youngestAgeMs: Infinity, loggedAt: -Infinity };
 
   constructor(
     @InjectEzidOptions() private readonly options: ResolvedEzidOptions,
     private readonly ezid: EzidService,
     private readonly verifier: EzidTokenVerifier,
     private readonly revocations: EzidRevocationList,
-  ) {}
+    @Inject(EZID_MONOTONIC_CLOCK) private readonly clock: EzidMonotonicClock,
+  ) {
+    const r = options.callback
+      ? options.callback.refresh
+      : {
+          rotationTtlSec: EZID_ROTATION_DEFAULT_TTL_SEC,
+          rotationMaxEntries: EZID_ROTATION_DEFAULT_MAX_ENTRIES,
+          reuseGraceSec: EZID_REUSE_GRACE_DEFAULT_SEC,
+        };
+    this.rotated = new ExpiringMap({
+      maxEntries: r.rotationMaxEntries,
+      ttlMs: r.rotationTtlSec * 1000,
+      clock,
+      onEvict: (ageMs) => this.rotationEvicted(ageMs),
+    });
+    if (r.reuseGraceSec > 0) {
+      this.graces = new ExpiringMap({
+        maxEntries: Math.min(r.rotationMaxEntries, EZID_REUSE_GRACE_MAX_ENTRIES),
+        ttlMs: r.reuseGraceSec * 1000,
+        clock,
+      });
+    }
+  }
+
+  /** Rotation records held now (each one is a superseded refresh token watched for reuse). */
+  get rotationRecords(): number {
+    return this.rotated.size;
+  }
 
   /** Whether the legacy `api.ezid.io` email link (needs `clientSecret`) is used for magic links. */
   get usesLegacyEmailLink(): boolean {
@@ -267,19 +313,31 @@ export class EzidCallbackService {
 
   /**
    * Rotates a session. Requests with the same refresh token that arrive while its upstream refresh
-   * is in flight share it (one EZiD call, the same new session); nothing is shared after it
-   * settles. A refresh token presented again after its rotation is reuse: 401
+   * is in flight share it (one EZiD call, the same new session). After it settles, the exact same
+   * refresh token presented again within `callback.refresh.reuseGraceSec` (default 10 s) gets that
+   * same new session back while it is unused (a second tab); otherwise it is reuse: 401
    * `refresh_token_reused`, no EZiD call, and the session it was rotated into is revoked (its
-   * refresh and access tokens). A refresh token revoked by logout, or one EZiD rejects (reused,
-   * revoked, expired) or that this module did not issue, gives 401 `session_expired`.
+   * refresh and access tokens). Rotation records live in a bounded, expiring store, never in the
+   * revocation list. Every tagging of one refresh token (`legacy.`, `api.`, nested) is one token
+   * here. A refresh token revoked by logout, or one EZiD rejects (reused, revoked, expired) or that
+   * this module did not issue, gives 401 `session_expired`.
    */
   refresh(taggedRefreshToken: string): Promise<EzidSession> {
     const parsed = untagRefreshToken(taggedRefreshToken);
     if (!parsed) return Promise.reject(sessionExpired());
-    if (this.refreshes.has(taggedRefreshToken)) this.logger.debug({ event: 'refresh_joined' });
-    return this.refreshes.run(taggedRefreshToken, async () => {
-      const id = refreshTokenRevocationId(taggedRefreshToken);
-      if (this.rotated.get(id) !== undefined) {
+    // Every representation of one refresh token (re-tagged, tags nested) has one id: reuse
+    // detection, revocation and the single flight all key on the canonical raw token.
+    const id = refreshTokenRevocationId(taggedRefreshToken);
+    if (this.refreshes.has(id)) this.logger.debug({ event: 'refresh_joined' });
+    return this.refreshes.run(id, async () => {
+      const rotation = this.rotated.get(id);
+      if (rotation !== undefined) {
+        const grace = this.graceSession(id, taggedRefreshToken, rotation);
+        if (grace) {
+          this.logger.debug({ event: 'refresh_grace' });
+          return grace;
+        }
+        this.graces?.delete(id);
         await this.revokeFamily(id);
         this.logger.warn({ event: 'refresh_token_reused' });
         throw refreshTokenReused();
@@ -288,6 +346,8 @@ export class EzidCallbackService {
         this.logger.debug({ event: 'refresh_token_revoked' });
         throw sessionExpired();
       }
+      // Nested tags (`legacy.api.<raw>`): never issued by this module, so never sent to EZiD.
+      if (canonicalRefreshToken(parsed.raw) !== parsed.raw) throw sessionExpired();
       const session = await this.run('refresh', 'refresh', async () => {
         if (parsed.family === 'legacy') {
           const t = await this.ezid.legacy.emailLinkRefresh(parsed.raw);
@@ -302,6 +362,7 @@ export class EzidCallbackService {
         return this.session('api', r.tokens);
       });
       await this.recordRotation(id, session);
+      this.graces?.set(id, { exact: exactHash(taggedRefreshToken), session });
       return session;
     });
   }
@@ -313,8 +374,10 @@ export class EzidCallbackService {
    * endpoint; its refresh tokens are single use, so the refresh token is first rotated once at EZiD
    * (which kills it there, for every instance) and the resulting session is revoked as well. Only
    * credentials that prove valid are recorded (an access token that verifies, a refresh token EZiD
-   * accepts, or any refresh token when EZiD is unreachable), so the list cannot be filled with junk.
-   * Throws 503 `revocation_unavailable` when the revocation list cannot record them.
+   * accepts), so the list cannot be filled with junk. Throws 503 `revocation_unavailable` when the
+   * revocation list cannot record them, and 503 `idp_unavailable` (with `Retry-After`) when EZiD
+   * cannot be reached to validate the refresh token: nothing is recorded for it then (the access
+   * token, if valid, is still revoked), and the caller may retry.
    */
   async logout(credentials: EzidLogoutCredentials): Promise<void> {
     const revoke: Promise<void>[] = [];
@@ -325,23 +388,32 @@ export class EzidCallbackService {
         this.refresh(rt).then(
           (next) => this.revokeSession(rt, next),
           (err: unknown) => {
-            const status = err instanceof EzidHttpException ? err.getStatus() : 0;
-            if (status === 401) return; // already dead (rejected by EZiD, reused or revoked)
-            return this.put(refreshTokenRevocationId(rt), this.refreshExpiry());
+            // 401: already dead (rejected by EZiD, reused or revoked), nothing to record. Anything
+            // else: EZiD did not validate the token, so nothing is recorded for it.
+            if (err instanceof EzidHttpException && err.getStatus() === 401) return;
+            throw err;
           },
         ),
       );
     }
-    const results = await Promise.allSettled(revoke);
-    if (results.some((r) => r.status === 'rejected')) {
-      throw new EzidHttpException(
-        503,
-        'revocation_unavailable',
-        'The session could not be revoked; retry later',
-        { 'Retry-After': '5' },
-      );
+    const failures = (await Promise.allSettled(revoke)).flatMap((r) =>
+      r.status === 'rejected' ? [r.reason as unknown] : [],
+    );
+    if (failures.length === 0) {
+      this.logger.log({ event: 'signed_out' });
+      return;
     }
-    this.logger.log({ event: 'signed_out' });
+    const upstream = failures.find((e): e is EzidHttpException => e instanceof EzidHttpException);
+    if (upstream && failures.every((e) => e instanceof EzidHttpException)) {
+      this.logger.warn({ event: 'logout_incomplete', code: upstream.code });
+      throw upstream;
+    }
+    throw new EzidHttpException(
+      503,
+      'revocation_unavailable',
+      'The session could not be revoked; retry later',
+      { 'Retry-After': '5' },
+    );
   }
 
   /** The 401 `login_pending` answer, with a `Retry-After` that keeps polling under the rate limit. */
@@ -407,14 +479,16 @@ export class EzidCallbackService {
   private async revokeSession(old: string, next: EzidSession): Promise<void> {
     const id = refreshTokenRevocationId(old);
     this.rotated.delete(id);
+    this.graces?.delete(id);
     await this.put(id, this.refreshExpiry());
     if (next.refreshToken) await this.put(refreshTokenRevocationId(next.refreshToken), this.refreshExpiry());
     await this.revokeAccessToken(next.accessToken);
   }
 
   /**
-   * After a rotation: the superseded refresh token is refused from now on (revocation list, for
-   * every instance sharing it) and remembered with its successor, for reuse detection.
+   * After a rotation: the superseded refresh token is remembered with its successor, for reuse
+   * detection, in the rotation records (not in the revocation list, whose capacity is kept for
+   * logout; EZiD refuses the superseded token anyway, its refresh tokens being single use).
    */
   private async recordRotation(id: string, next: EzidSession): Promise<void> {
     let accessId: string | undefined;
@@ -431,11 +505,40 @@ export class EzidCallbackService {
       accessId,
       accessExpMs: accessExpMs + this.toleranceMs(),
     });
-    try {
-      await this.put(id, this.refreshExpiry());
-    } catch {
-      // Still refused: by the rotation record here, and by EZiD (refresh tokens are single use).
-    }
+  }
+
+  /**
+   * A live rotation record was evicted because the store is full: reuse of that token is no longer
+   * detected (EZiD still refuses it). Logged at most once a minute, with how many were evicted and the
+   * youngest evicted age: the reuse-detection window actually kept.
+   */
+  private rotationEvicted(ageMs: number): void {
+    const e = this.evicted;
+    e.count++;
+    e.youngestAgeMs = Math.min(e.youngestAgeMs, ageMs);
+    const now = this.clock.now();
+    if (now - e.loggedAt < EVICTION_LOG_INTERVAL_MS) return;
+    this.logger.warn({
+      event: 'refresh_rotation_evicted',
+      evicted: e.count,
+      windowSec: Math.floor(e.youngestAgeMs / 1000),
+    });
+    this.evicted = { count: 0, youngestAgeMs: Infinity, loggedAt: now };
+  }
+
+  /**
+   * The grace result: the session `id` was just rotated into, when the request presents the exact
+   * refresh token that was rotated, within `reuseGraceSec`, and that successor was neither rotated
+   * nor revoked since. Otherwise `undefined` (the request is reuse).
+   */
+  private graceSession(id: string, tagged: string, rotation: EzidRotation): EzidSession | undefined {
+    const g = this.graces?.get(id);
+    if (!g || !crypto.timingSafeEqual(Buffer.from(g.exact), Buffer.from(exactHash(tagged)))) return undefined;
+    const { refreshId, accessId } = rotation;
+    if (refreshId && (this.rotated.get(refreshId) !== undefined || this.revocations.isRevoked(refreshId)))
+      return undefined;
+    if (accessId && this.revocations.isRevoked(accessId)) return undefined;
+    return g.session;
   }
 
   /** Reuse detected: revokes every session the reused token was rotated into. */
@@ -462,4 +565,9 @@ export class EzidCallbackService {
       throw toEzidHttpError(err, phase, this.logger);
     }
   }
+}
+
+/** SHA-256 of the exact (tagged) refresh-token string: the grace result is bound to it. */
+function exactHash(tagged: string): string {
+  return crypto.hash('sha256', tagged, 'base64url');
 }

@@ -8,7 +8,7 @@ export type {
 } from './ezid-callback.controller';
 export { EzidCallbackService } from './ezid-callback.service';
 export type { EzidSession, EzidRefreshFamily, EzidLogoutCredentials } from './ezid-callback.service';
-export { EzidCallbackThrottlerGuard } from './callback-throttler.guard';
+export { EzidCallbackThrottlerGuard, EzidSessionThrottlerGuard } from './callback-throttler.guard';
 export { sanitizeRedirect, isAllowedRedirectPath } from './redirect-sanitizer';
 export type { EzidRedirectPolicy } from './redirect-sanitizer';
 export {

@@ -103,6 +103,7 @@ export async function startCallbackApp(o: StartOptions): Promise<CallbackTestApp
       ? false
       : {
           rateLimit: { limit: 1000, ttlSec: 60 },
+          sessionRateLimit: { limit: 1000, ttlSec: 60 },
           ...(o.ownPublicUrl ? { publicUrl: `http://127.0.0.1:${port}` } : {}),
           ...o.callback,
         };

@@ -178,7 +178,8 @@ describe.each(PLATFORMS)('callback flows end to end (%s)', (platform) => {
     });
 
     it('refresh rotates both token families; the old refresh token is then reuse (401 refresh_token_reused, no EZiD call) and ends the new session', async () => {
-      const t = await start({});
+      // No grace window (its replays are tested in refresh-hardening.e2e-spec.ts).
+      const t = await start({ callback: { refresh: { reuseGraceSec: 0 } } });
       for (const family of ['legacy', 'api'] as const) {
         let first: { accessToken: string; refreshToken: string };
         if (family === 'legacy') {
@@ -356,7 +357,10 @@ describe.each(PLATFORMS)('callback flows end to end (%s)', (platform) => {
     });
 
     it('refresh from the cookie: rotation, one upstream refresh for concurrent requests, and reuse of the old cookie ends the session', async () => {
-      const t = await start({ callback: { mode: 'cookie' }, ownPublicUrl: true });
+      const t = await start({
+        callback: { mode: 'cookie', refresh: { reuseGraceSec: 0 } },
+        ownPublicUrl: true,
+      });
       const jar = new CookieJar();
       await t.request('POST', '/magic-link', { body: { email: 'alice@example.com' }, jar });
       const link = emu.outbox.last('alice@example.com')!.link!;

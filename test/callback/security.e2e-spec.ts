@@ -448,7 +448,7 @@ describe.each(PLATFORMS)('callback security, checklist F (%s)', (platform) => {
     expect(Number(last.res.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(last.res.headers.get('cache-control')).toBe('no-store');
     expect(emu.requestCount('emailCode.send') - before).toBe(3);
-    // Another route has its own bucket; logout and refresh are not limited.
+    // Another route has its own bucket; logout and refresh have their own limit (callback.sessionRateLimit).
     expect((await t.request('POST', '/callback', { body: { state: 'abc' } })).status).not.toBe(429);
     for (let i = 0; i < 5; i++) expect((await t.request('POST', '/logout')).status).toBe(204);
   });

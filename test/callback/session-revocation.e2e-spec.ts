@@ -58,7 +58,9 @@ describe.each(PLATFORMS)('refresh concurrency, reuse and logout revocation (%s)'
       t = await startCallbackApp({
         platform,
         emu,
-        callback: { mode },
+        // No grace window: a replay right after the rotation is reuse (the grace window is tested
+        // in refresh-hardening.e2e-spec.ts).
+        callback: { mode, refresh: { reuseGraceSec: 0 } },
         ownPublicUrl: mode === 'cookie',
       });
       apps.push(t);

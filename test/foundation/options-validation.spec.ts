@@ -267,3 +267,45 @@ describe('EzidModule options validation', () => {
     expect(paths(e)).toContain('__proto__');
   });
 });
+
+describe('callback refresh and logout options', () => {
+  const cb = (callback: unknown) => ({ ...valid(), callback }) as EzidModuleOptions;
+
+  it('defaults: refresh and logout limited to 60 per 60 s per IP; rotation records live 30 days, at most 100 000', () => {
+    const o = resolveEzidOptions(cb({}));
+    expect(o.callback && o.callback.sessionRateLimit).toEqual({ limit: 60, ttlSec: 60 });
+    expect(o.callback && o.callback.refresh).toMatchObject({
+      rotationTtlSec: 30 * 24 * 3600,
+      rotationMaxEntries: 100_000,
+      reuseGraceSec: 10,
+    });
+  });
+
+  it('reuseGraceSec: 0 (off) to 60', () => {
+    const o = resolveEzidOptions(cb({ refresh: { reuseGraceSec: 0 } }));
+    expect(o.callback && o.callback.refresh.reuseGraceSec).toBe(0);
+    expect(paths(failWith(cb({ refresh: { reuseGraceSec: 61 } })))).toContain(
+      'callback.refresh.reuseGraceSec',
+    );
+    expect(paths(failWith(cb({ refresh: { reuseGraceSec: -1 } })))).toContain(
+      'callback.refresh.reuseGraceSec',
+    );
+  });
+
+  it('rejects a bad sessionRateLimit', () => {
+    expect(paths(failWith(cb({ sessionRateLimit: { limit: 0, ttl: 5 } })))).toEqual(
+      expect.arrayContaining(['callback.sessionRateLimit.limit', 'callback.sessionRateLimit.ttl']),
+    );
+  });
+
+  it('rejects non-positive or non-integer values and unknown keys', () => {
+    const e = failWith(cb({ refresh: { rotationTtlSec: 0, rotationMaxEntries: 1.5, rotationTTL: 5 } }));
+    expect(paths(e)).toEqual(
+      expect.arrayContaining([
+        'callback.refresh.rotationTtlSec',
+        'callback.refresh.rotationMaxEntries',
+        'callback.refresh.rotationTTL',
+      ]),
+    );
+  });
+});

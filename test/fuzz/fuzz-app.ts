@@ -75,6 +75,7 @@ export async function startFuzzApp(platform: Platform, emu: EzidEmulator): Promi
           redirectAllowList: ['/', '/app/'],
           requireFlowCookie: false,
           rateLimit: { limit: 1_000_000, ttlSec: 60 },
+          sessionRateLimit: { limit: 1_000_000, ttlSec: 60 },
         },
       }),
     ],
