@@ -62,6 +62,7 @@ import {
 /** The request fields the controller reads (Express and Fastify alike). */
 interface CallbackRequest {
   headers: Record<string, string | string[] | undefined>;
+  ip?: string;
 }
 
 /** The user as the callback routes return it: the profile without the raw claims. */
@@ -201,7 +202,7 @@ export class EzidCallbackController {
     const token = this.mode === 'cookie' ? this.cookies(req)[this.names.refresh] : dto.refreshToken;
     try {
       if (!token) throw sessionExpired('No refresh token was sent');
-      return this.respond(res, await this.callbacks.refresh(token));
+      return this.respond(res, await this.callbacks.refresh(token, clientFingerprint(req)));
     } catch (err) {
       if (err instanceof EzidHttpException && err.getStatus() === 401) this.clearSession(res);
       throw err;
@@ -457,6 +458,15 @@ export class EzidCallbackController {
     const cb = this.options.callback || undefined;
     return cb?.publicUrl ? `${new URL(cb.publicUrl).origin}${path}` : path;
   }
+}
+
+/**
+ * The client as the refresh grace window knows it: IP (as the rate limiter reads it) and
+ * User-Agent. Only compared for equality, never logged.
+ */
+function clientFingerprint(req: CallbackRequest): string {
+  const ua = req.headers['user-agent'];
+  return `${typeof req.ip === 'string' ? req.ip : ''}\n${typeof ua === 'string' ? ua : ''}`;
 }
 
 /** Handler names of `EzidCallbackController`'s routes. */

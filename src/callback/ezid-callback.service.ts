@@ -131,6 +131,18 @@ export function refreshTokenReused(): EzidHttpException {
   );
 }
 
+/**
+ * 409 `refresh_superseded`: the exact refresh token was rotated moments ago by this same client
+ * (another tab won the race). No tokens, nothing revoked: use the session that request received.
+ */
+export function refreshSuperseded(): EzidHttpException {
+  return new EzidHttpException(
+    409,
+    'refresh_superseded',
+    'This refresh token was just rotated by another request from this client; use the session it returned',
+  );
+}
+
 /** Rotation-eviction warnings are logged at most this often (monotonic ms). */
 const EVICTION_LOG_INTERVAL_MS = 60_000;
 
@@ -163,7 +175,7 @@ export function sessionExpired(message = 'The session has ended; sign in again')
 @Injectable()
 export class EzidCallbackService {
   private readonly logger = new Logger('EzidCallback');
-  private readonly refreshes = new EzidSingleFlight<EzidSession>();
+  private readonly refreshes = new EzidSingleFlight<{ session: EzidSession; superseded: boolean }>();
   /**
    * Rotation records (reuse detection), kept apart from the revocation list: bounded, evictable (oldest
    * first) and expiring, so rotations never consume the fail-closed list's capacity.
@@ -173,7 +185,11 @@ export class EzidCallbackService {
    * The successor session of each rotation, for `reuseGraceSec` only, with the hash of the exact
    * refresh token that was rotated: only that string gets it back. Absent when the grace is off.
    */
-  private readonly graces?: ExpiringMap<{ readonly exact: string; readonly session: EzidSession }>;
+  private readonly graces?: ExpiringMap<{
+    readonly exact: string;
+    readonly client: string;
+    readonly session: EzidSession;
+  }>;
   private evicted = { count: 0, youngestAgeMs: Infinity, loggedAt: -Infinity };
 
   constructor(
@@ -313,16 +329,34 @@ export class EzidCallbackService {
 
   /**
    * Rotates a session. Requests with the same refresh token that arrive while its upstream refresh
-   * is in flight share it (one EZiD call, the same new session). After it settles, the exact same
-   * refresh token presented again within `callback.refresh.reuseGraceSec` (default 10 s) gets that
-   * same new session back while it is unused (a second tab); otherwise it is reuse: 401
-   * `refresh_token_reused`, no EZiD call, and the session it was rotated into is revoked (its
-   * refresh and access tokens). Rotation records live in a bounded, expiring store, never in the
-   * revocation list. Every tagging of one refresh token (`legacy.`, `api.`, nested) is one token
-   * here. A refresh token revoked by logout, or one EZiD rejects (reused, revoked, expired) or that
-   * this module did not issue, gives 401 `session_expired`.
+   * is in flight share it (one EZiD call, the same new session). After it settles, a rotated refresh
+   * token never gets tokens again. Presented again within `callback.refresh.reuseGraceSec` (default
+   * 10 s), as the exact same string, by the same client (`client`: the caller's IP and User-Agent),
+   * while its successor is unused, it is 409 `refresh_superseded` (a second tab that raced the
+   * first: nothing is revoked and no cookie is touched, the browser already holds the new session);
+   * otherwise it is reuse: 401 `refresh_token_reused`, no EZiD call, and the session it was rotated
+   * into is revoked (its refresh and access tokens). Rotation records live in a bounded, expiring
+   * store, never in the revocation list. Every tagging of one refresh token (`legacy.`, `api.`,
+   * nested) is one token here. A refresh token revoked by logout, or one EZiD rejects (reused,
+   * revoked, expired) or that this module did not issue, gives 401 `session_expired`.
    */
-  refresh(taggedRefreshToken: string): Promise<EzidSession> {
+  async refresh(taggedRefreshToken: string, client?: string): Promise<EzidSession> {
+    const r = await this.rotate(taggedRefreshToken, client);
+    if (r.superseded) {
+      this.logger.debug({ event: 'refresh_superseded' });
+      throw refreshSuperseded();
+    }
+    return r.session;
+  }
+
+  /**
+   * `refresh` without the grace answer: `superseded` when the token was rotated moments ago by the
+   * same client (see `refresh`), with the session it was rotated into (for logout to end it).
+   */
+  private rotate(
+    taggedRefreshToken: string,
+    client: string | undefined,
+  ): Promise<{ session: EzidSession; superseded: boolean }> {
     const parsed = untagRefreshToken(taggedRefreshToken);
     if (!parsed) return Promise.reject(sessionExpired());
     // Every representation of one refresh token (re-tagged, tags nested) has one id: reuse
@@ -332,11 +366,8 @@ export class EzidCallbackService {
     return this.refreshes.run(id, async () => {
       const rotation = this.rotated.get(id);
       if (rotation !== undefined) {
-        const grace = this.graceSession(id, taggedRefreshToken, rotation);
-        if (grace) {
-          this.logger.debug({ event: 'refresh_grace' });
-          return grace;
-        }
+        const grace = this.graceSession(id, taggedRefreshToken, client, rotation);
+        if (grace) return { session: grace, superseded: true };
         this.graces?.delete(id);
         await this.revokeFamily(id);
         this.logger.warn({ event: 'refresh_token_reused' });
@@ -362,8 +393,8 @@ export class EzidCallbackService {
         return this.session('api', r.tokens);
       });
       await this.recordRotation(id, session);
-      this.graces?.set(id, { exact: exactHash(taggedRefreshToken), session });
-      return session;
+      this.graces?.set(id, { exact: exactHash(taggedRefreshToken), client: clientHash(client), session });
+      return { session, superseded: false };
     });
   }
 
@@ -385,8 +416,8 @@ export class EzidCallbackService {
     const rt = credentials.refreshToken;
     if (rt && untagRefreshToken(rt)) {
       revoke.push(
-        this.refresh(rt).then(
-          (next) => this.revokeSession(rt, next),
+        this.rotate(rt, undefined).then(
+          (next) => this.revokeSession(rt, next.session),
           (err: unknown) => {
             // 401: already dead (rejected by EZiD, reused or revoked), nothing to record. Anything
             // else: EZiD did not validate the token, so nothing is recorded for it.
@@ -528,12 +559,19 @@ export class EzidCallbackService {
 
   /**
    * The grace result: the session `id` was just rotated into, when the request presents the exact
-   * refresh token that was rotated, within `reuseGraceSec`, and that successor was neither rotated
-   * nor revoked since. Otherwise `undefined` (the request is reuse).
+   * refresh token that was rotated, from the same client (any client for logout, which ends that
+   * session), within `reuseGraceSec`, and that successor was neither rotated nor revoked since.
+   * Otherwise `undefined` (the request is reuse).
    */
-  private graceSession(id: string, tagged: string, rotation: EzidRotation): EzidSession | undefined {
+  private graceSession(
+    id: string,
+    tagged: string,
+    client: string | undefined,
+    rotation: EzidRotation,
+  ): EzidSession | undefined {
     const g = this.graces?.get(id);
     if (!g || !crypto.timingSafeEqual(Buffer.from(g.exact), Buffer.from(exactHash(tagged)))) return undefined;
+    if (client !== undefined && g.client !== clientHash(client)) return undefined;
     const { refreshId, accessId } = rotation;
     if (refreshId && (this.rotated.get(refreshId) !== undefined || this.revocations.isRevoked(refreshId)))
       return undefined;
@@ -565,6 +603,11 @@ export class EzidCallbackService {
       throw toEzidHttpError(err, phase, this.logger);
     }
   }
+}
+
+/** SHA-256 of the client fingerprint (IP and User-Agent) that rotated a token; `-` when unknown. */
+function clientHash(client: string | undefined): string {
+  return client === undefined ? '-' : crypto.hash('sha256', client, 'base64url');
 }
 
 /** SHA-256 of the exact (tagged) refresh-token string: the grace result is bound to it. */

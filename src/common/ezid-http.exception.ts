@@ -22,6 +22,8 @@ export type EzidErrorCode =
   | 'insufficient_permission'
   | 'csrf_rejected'
   | 'access_denied'
+  // 409
+  | 'refresh_superseded'
   // 415
   | 'unsupported_media_type'
   // 429
@@ -45,6 +47,7 @@ const REASON: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  409: 'Conflict',
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
   503: 'Service Unavailable',

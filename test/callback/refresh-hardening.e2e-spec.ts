@@ -248,7 +248,7 @@ describe.each(PLATFORMS)('refresh and logout hardening (%s)', (platform) => {
       return { t, advance: c.advance };
     }
 
-    it('within the default 10 s the exact just-rotated token gets the same successor session, without an EZiD call; after it, reuse', async () => {
+    it('within the default 10 s the exact just-rotated token from the same client is 409 refresh_superseded: no tokens, no EZiD call, nothing revoked; after it, reuse', async () => {
       const { t, advance } = await startWithClock();
       const s = await signIn(t);
       const first = await refresh(t, s.refreshToken);
@@ -258,8 +258,16 @@ describe.each(PLATFORMS)('refresh and logout hardening (%s)', (platform) => {
       const before = upstreamCalls();
       advance(9);
       const tab2 = await refresh(t, s.refreshToken);
-      expect(tab2.status).toBe(200);
-      expect(tab2.json).toMatchObject({ accessToken: next.accessToken, refreshToken: next.refreshToken });
+      expect(tab2.status).toBe(409);
+      expect(tab2.json).toEqual({
+        statusCode: 409,
+        error: 'Conflict',
+        code: 'refresh_superseded',
+        message: expect.any(String),
+      });
+      // A replay never receives tokens, not even inside the window.
+      expect(tab2.text).not.toContain(next.accessToken);
+      expect(tab2.text).not.toContain(next.refreshToken);
       expect(upstreamCalls()).toBe(before);
       expect((await me(t, next.accessToken)).status).toBe(200);
 
@@ -268,6 +276,21 @@ describe.each(PLATFORMS)('refresh and logout hardening (%s)', (platform) => {
       expect(late.status).toBe(401);
       expect(late.json).toMatchObject({ code: 'refresh_token_reused' });
       expect(upstreamCalls()).toBe(before);
+      expect((await me(t, next.accessToken)).json).toMatchObject({ code: 'token_revoked' });
+    });
+
+    it('another client (a different User-Agent) inside the window is reuse at once: the session it was rotated into is revoked', async () => {
+      const { t, advance } = await startWithClock();
+      const s = await signIn(t);
+      const next = (await refresh(t, s.refreshToken)).json as unknown as Session;
+      advance(1);
+      const thief = await t.request('POST', '/refresh', {
+        headers: { 'user-agent': 'another-client/1.0' },
+        body: { refreshToken: s.refreshToken },
+      });
+      expect(thief.status).toBe(401);
+      expect(thief.json).toMatchObject({ code: 'refresh_token_reused' });
+      expect(thief.text).not.toContain(next.accessToken);
       expect((await me(t, next.accessToken)).json).toMatchObject({ code: 'token_revoked' });
     });
 
@@ -322,10 +345,12 @@ describe.each(PLATFORMS)('refresh and logout hardening (%s)', (platform) => {
       const w = await signIn(wide.t, 'demo@example.com');
       expect((await refresh(wide.t, w.refreshToken)).status).toBe(200);
       wide.advance(29);
-      expect((await refresh(wide.t, w.refreshToken)).status).toBe(200);
+      expect((await refresh(wide.t, w.refreshToken)).status).toBe(409);
+      wide.advance(2);
+      expect((await refresh(wide.t, w.refreshToken)).status).toBe(401);
     });
 
-    it('cookie mode: a second tab sending the old cookie inside the window gets the same new cookies', async () => {
+    it('cookie mode: a second tab sending the old cookie inside the window gets 409 and keeps the new cookies the first tab received', async () => {
       const c = manualClock();
       const t = await start({
         callback: { mode: 'cookie' },
@@ -345,13 +370,12 @@ describe.each(PLATFORMS)('refresh and logout hardening (%s)', (platform) => {
       expect(tab1.status).toBe(200);
       c.advance(3);
       const tab2 = await t.request('POST', '/refresh', { headers: { cookie: oldCookies } });
-      expect(tab2.status).toBe(200);
-      const cookies = (r: typeof tab1) =>
-        r.res.headers
-          .getSetCookie()
-          .filter((x) => x.startsWith('ezid_rt=') || x.startsWith('ezid_at='))
-          .map((x) => x.split(';')[0]);
-      expect(cookies(tab2)).toEqual(cookies(tab1));
+      expect(tab2.status).toBe(409);
+      expect(tab2.json).toMatchObject({ code: 'refresh_superseded' });
+      // No cookie is set or cleared: the browser keeps the session tab 1 received.
+      expect(tab2.res.headers.getSetCookie()).toEqual([]);
+      jar.store(tab1.res);
+      expect((await t.request('POST', '/refresh', { headers: { cookie: jar.header()! } })).status).toBe(200);
     });
   });
 
