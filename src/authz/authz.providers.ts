@@ -3,6 +3,7 @@ import { APP_GUARD, APP_INTERCEPTOR, DiscoveryService } from '@nestjs/core';
 import { EzidHttpHeadersInterceptor } from '../common/ezid-http-headers.interceptor';
 import { EZID_MODULE_OPTIONS } from '../ezid.module-definition';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
+import { EzidAuthorizationHookRegistry } from './authorization-hook.registry';
 import { EzidAuthorizer } from './ezid-authorizer';
 import { EzidApiProfileSource } from './ezid-api-profile.source';
 import { EZID_PROFILE_SOURCE, EzidProfileStore } from './ezid-profile.source';
@@ -25,6 +26,7 @@ export const authzProviders: Provider[] = [
   { provide: EZID_PROFILE_SOURCE, useClass: EzidApiProfileSource },
   EzidProfileStore,
   EzidAuthorizer,
+  EzidAuthorizationHookRegistry,
   EzidRolesGuard,
   globalRolesGuard,
   { provide: APP_INTERCEPTOR, useClass: EzidHttpHeadersInterceptor },
@@ -34,6 +36,7 @@ export const authzExports: NonNullable<DynamicModule['exports']> = [
   EZID_PROFILE_SOURCE,
   EzidProfileStore,
   EzidAuthorizer,
+  EzidAuthorizationHookRegistry,
   EzidRolesGuard,
 ];
 export const authzControllers: NonNullable<DynamicModule['controllers']> = [];

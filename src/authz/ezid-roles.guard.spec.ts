@@ -1,5 +1,15 @@
 import { Reflector } from '@nestjs/core';
-import { FakeRequest, T1, T2, T3, contextFor, demoUser, role, tenant } from '../../test/authz/unit-helpers';
+import {
+  FakeRequest,
+  T1,
+  T2,
+  T3,
+  contextFor,
+  demoUser,
+  hookRegistry,
+  role,
+  tenant,
+} from '../../test/authz/unit-helpers';
 import { EzidHttpException } from '../common/ezid-http.exception';
 import { Permissions } from '../decorators/permissions.decorator';
 import { Public } from '../decorators/public.decorator';
@@ -43,7 +53,7 @@ function options(overrides: Partial<Record<'tenant' | 'profile', unknown>> = {})
 
 function guardWith(opts = options(), source?: EzidProfileSource): EzidRolesGuard {
   const store = new EzidProfileStore(opts, source);
-  return new EzidRolesGuard(new Reflector(), new EzidAuthorizer(store), opts);
+  return new EzidRolesGuard(new Reflector(), new EzidAuthorizer(store), opts, hookRegistry(opts));
 }
 
 type Method = keyof AdminController | keyof PlainController;

@@ -4,10 +4,8 @@ import {
   HttpException,
   Injectable,
   Logger,
-  OnModuleInit,
-  Optional,
 } from '@nestjs/common';
-import { DiscoveryService, Reflector } from '@nestjs/core';
+import { Reflector } from '@nestjs/core';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { ezidAuthFailure } from '../auth/ezid-auth.guard';
 import { EzidTokenError } from '../auth/ezid-token.errors';
@@ -26,11 +24,15 @@ import {
   EzidAuthzDeniedCode,
   MEMBERSHIP_ONLY,
 } from './ezid-authorizer';
-import { EZID_AUTHORIZATION_HOOK, EzidAuthorizationHookOptions } from './authorization-hook';
-import { routeWarnings } from './route-warnings';
+import { EzidAuthorizationHookRegistry } from './authorization-hook.registry';
 import { isWellFormedTenantId } from './tenant-id';
 import { indexTenants } from './tenant-index';
-import { PERMISSIONS_METADATA, PUBLIC_METADATA, ROLES_METADATA } from '../common/ezid-metadata';
+import {
+  EZID_ROLES_GUARD_MARKER,
+  PERMISSIONS_METADATA,
+  PUBLIC_METADATA,
+  ROLES_METADATA,
+} from '../common/ezid-metadata';
 
 /** `WWW-Authenticate` of every authorization 403 (RFC 6750 §3.1). */
 export const INSUFFICIENT_SCOPE_CHALLENGE = 'Bearer error="insufficient_scope"';
@@ -79,7 +81,10 @@ function rulesFor(
  * Extend it and override `getRequest()`, `getTenantCandidates()` or `throwForbidden()` to adapt it.
  */
 @Injectable()
-export class EzidRolesGuard implements CanActivate, OnModuleInit {
+export class EzidRolesGuard implements CanActivate {
+  /** Lets the boot checks recognise the guard (and subclasses) in `@UseGuards()`. Internal. */
+  static readonly [EZID_ROLES_GUARD_MARKER] = true;
+
   private readonly logger = new Logger('EzidRolesGuard');
   private readonly policies = new WeakMap<object, WeakMap<object, RoutePolicy>>();
   private readonly paramName: string;
@@ -87,51 +92,18 @@ export class EzidRolesGuard implements CanActivate, OnModuleInit {
   private readonly resolve?: (request: unknown, user: EzidUser) => unknown;
   private readonly tokenSource: boolean;
   private readonly singleTenantFallback: boolean;
-  private readonly globalGuard: boolean;
-  private hooks: readonly CanActivate[] = [];
-  private initialized = false;
 
   constructor(
     private readonly reflector: Reflector,
     private readonly authorizer: EzidAuthorizer,
     @InjectEzidOptions() options: ResolvedEzidOptions,
-    @Optional() private readonly discovery?: DiscoveryService,
+    private readonly hookRegistry: EzidAuthorizationHookRegistry,
   ) {
     this.paramName = options.tenant.param;
     this.headerName = options.tenant.header;
     this.resolve = options.tenant.resolve;
     this.tokenSource = options.profile.source === 'token';
     this.singleTenantFallback = options.tenant.singleTenantFallback === true;
-    this.globalGuard = options.globalGuard;
-  }
-
-  /** Collects the `@EzidAuthorizationHook()` providers and warns about routes whose tenant the guard cannot see. */
-  onModuleInit(): void {
-    // Also registered as the APP_GUARD (the same instance): Nest calls this hook once per registration.
-    if (!this.discovery || this.initialized) return;
-    this.initialized = true;
-    const found: { order: number; index: number; hook: CanActivate }[] = [];
-    const seen = new Set<unknown>();
-    this.discovery.getProviders().forEach((wrapper, index) => {
-      const type = wrapper.metatype;
-      const instance = wrapper.instance as CanActivate | undefined;
-      if (typeof type !== 'function' || seen.has(type)) return;
-      const meta = Reflect.getMetadata(EZID_AUTHORIZATION_HOOK, type) as
-        EzidAuthorizationHookOptions | undefined;
-      if (!meta) return;
-      if (!wrapper.isDependencyTreeStatic() || !instance || typeof instance.canActivate !== 'function') {
-        throw new Error(
-          `nestjs-ezid: @EzidAuthorizationHook() ${type.name} must be a singleton provider with canActivate()`,
-        );
-      }
-      seen.add(type);
-      found.push({ order: meta.order ?? 0, index, hook: instance });
-    });
-    this.hooks = found.sort((a, b) => a.order - b.order || a.index - b.index).map((f) => f.hook);
-    const unguarded = this.globalGuard ? undefined : EzidRolesGuard;
-    for (const line of routeWarnings(this.discovery, this.reflector, this.paramName, unguarded)) {
-      this.logger.warn(line);
-    }
   }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -276,7 +248,9 @@ export class EzidRolesGuard implements CanActivate, OnModuleInit {
 
   /** Runs the `@EzidAuthorizationHook()` guards in order; the first refusal denies. */
   private runHooks(context: ExecutionContext): boolean | Promise<boolean> {
-    const hooks = this.hooks;
+    // Hooks not discovered (the app was not initialized): deny, never skip them.
+    if (!this.hookRegistry.ready) return false;
+    const hooks = this.hookRegistry.hooks;
     if (hooks.length === 0) return true;
     const run = async (): Promise<boolean> => {
       for (const hook of hooks) {

@@ -1,7 +1,7 @@
 import { RequestMethod } from '@nestjs/common';
 import { GUARDS_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import type { DiscoveryService, Reflector } from '@nestjs/core';
-import { PERMISSIONS_METADATA, ROLES_METADATA } from '../common/ezid-metadata';
+import { EZID_ROLES_GUARD_MARKER, PERMISSIONS_METADATA, ROLES_METADATA } from '../common/ezid-metadata';
 
 const PARAM = /:([A-Za-z0-9_]+)/g;
 
@@ -27,28 +27,32 @@ function methodNames(proto: object): string[] {
   return [...names];
 }
 
-function listsGuard(value: unknown, guard: abstract new (...a: never[]) => unknown): boolean {
-  if (!Array.isArray(value)) return false;
-  return value.some(
-    (g: unknown) =>
-      g === guard ||
-      g instanceof guard ||
-      (typeof g === 'function' && (g as { prototype?: unknown }).prototype instanceof guard),
+/** Whether `guard` (a class or an instance in `@UseGuards()`) is `EzidRolesGuard` or a subclass. */
+export function isRolesGuard(guard: unknown): boolean {
+  const type: unknown =
+    typeof guard === 'function' ? guard : (guard as { constructor?: unknown } | null)?.constructor;
+  return (
+    typeof type === 'function' &&
+    (type as unknown as Record<symbol, unknown>)[EZID_ROLES_GUARD_MARKER] === true
   );
+}
+
+function listsRolesGuard(value: unknown): boolean {
+  return Array.isArray(value) && value.some(isRolesGuard);
 }
 
 /**
  * One line per route that carries `@Roles()` / `@Permissions()` and
  * - has path parameters, none of which is the tenant param: the request names its tenant where the
  *   guard does not look (`/orgs/:orgId/...`), so the rule is checked in another tenant or refused;
- * - with `globalGuard: false` (`rolesGuard` given), does not list `EzidRolesGuard` (or a subclass) in
+ * - with `globalGuard: false`, does not list `EzidRolesGuard` (or a subclass) in
  *   `@UseGuards()`: the rule is enforced by nothing. Internal.
  */
 export function routeWarnings(
   discovery: DiscoveryService,
   reflector: Reflector,
   tenantParam: string,
-  rolesGuard?: abstract new (...a: never[]) => unknown,
+  options: { readonly globalGuard: boolean },
 ): string[] {
   const out = new Set<string>();
   for (const wrapper of discovery.getControllers()) {
@@ -69,9 +73,9 @@ export function routeWarnings(
         reflector.get(PERMISSIONS_METADATA, handler) !== undefined;
       if (!hasRule) continue;
       const guarded =
-        !rolesGuard ||
-        listsGuard(Reflect.getMetadata(GUARDS_METADATA, handler), rolesGuard) ||
-        listsGuard(Reflect.getMetadata(GUARDS_METADATA, cls), rolesGuard);
+        options.globalGuard ||
+        listsRolesGuard(Reflect.getMetadata(GUARDS_METADATA, handler)) ||
+        listsRolesGuard(Reflect.getMetadata(GUARDS_METADATA, cls));
       for (const prefix of paths(Reflect.getMetadata(PATH_METADATA, cls))) {
         for (const sub of paths(Reflect.getMetadata(PATH_METADATA, handler))) {
           const path = join(prefix, sub);

@@ -14,7 +14,7 @@ import { EzidRolesGuard } from '../../src/authz/ezid-roles.guard';
 import { OptionalAuth, Permissions, Public, Roles } from '../../src';
 import type { ResolvedEzidOptions } from '../../src/ezid-options.validation';
 import type { EzidTenant, EzidUser } from '../../src/interfaces/ezid-user.interface';
-import { T1, T2, T3, contextFor } from './unit-helpers';
+import { T1, T2, T3, contextFor, hookRegistry } from './unit-helpers';
 
 const ROLE_NAMES = ['Admin', 'Member', 'Suspended', 'Suspended ', 'suspended', 'Ａdmin'];
 const PERM_NAMES = ['Team View', 'Billing Manage', 'team view', 'Billing Manage\u200B'];
@@ -242,7 +242,12 @@ async function run(s: Scenario): Promise<Outcome | string> {
   } as unknown as EzidTokenVerifier;
   const reflector = new Reflector();
   const auth = new EzidAuthGuard(reflector, verifier, opts);
-  const roles = new EzidRolesGuard(reflector, new EzidAuthorizer(new EzidProfileStore(opts)), opts);
+  const roles = new EzidRolesGuard(
+    reflector,
+    new EzidAuthorizer(new EzidProfileStore(opts)),
+    opts,
+    hookRegistry(opts),
+  );
 
   const { cls, handler } = build(s);
   const headers: Record<string, string> = {};
