@@ -1,15 +1,9 @@
-import {
-  CanActivate,
-  ExecutionContext,
-  HttpException,
-  Injectable,
-  Logger,
-} from '@nestjs/common';
+import { CanActivate, ExecutionContext, HttpException, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { ezidAuthFailure } from '../auth/ezid-auth.guard';
 import { EzidTokenError } from '../auth/ezid-token.errors';
-import { toContextException } from '../common/http-context';
+import { setResponseHeader, toContextException } from '../common/http-context';
 import { EzidHttpException } from '../common/ezid-http.exception';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
@@ -34,6 +28,9 @@ import {
   ROLES_METADATA,
 } from '../common/ezid-metadata';
 
+/** `Retry-After` (seconds) of the 503s the guard produces or relays without one. */
+const RETRY_AFTER_SEC = '5';
+
 /** `WWW-Authenticate` of every authorization 403 (RFC 6750 §3.1). */
 export const INSUFFICIENT_SCOPE_CHALLENGE = 'Bearer error="insufficient_scope"';
 
@@ -53,6 +50,9 @@ const BAD: NamedTenant = Object.freeze({ kind: 'bad' });
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+
+const hasRetryAfter = (headers: Readonly<Record<string, string>>): boolean =>
+  Object.keys(headers).some((name) => name.toLowerCase() === 'retry-after');
 
 const hasOwnKeys = (v: unknown): boolean => typeof v === 'object' && v !== null && Object.keys(v).length > 0;
 
@@ -92,6 +92,7 @@ export class EzidRolesGuard implements CanActivate {
   private readonly resolve?: (request: unknown, user: EzidUser) => unknown;
   private readonly tokenSource: boolean;
   private readonly singleTenantFallback: boolean;
+  private readonly resolveTimeoutMs: number;
 
   constructor(
     private readonly reflector: Reflector,
@@ -104,6 +105,7 @@ export class EzidRolesGuard implements CanActivate {
     this.resolve = options.tenant.resolve;
     this.tokenSource = options.profile.source === 'token';
     this.singleTenantFallback = options.tenant.singleTenantFallback === true;
+    this.resolveTimeoutMs = options.tenant.resolveTimeoutMs;
   }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -118,18 +120,42 @@ export class EzidRolesGuard implements CanActivate {
     if (openRoute && !view.user) return this.runHooks(context);
 
     let candidates: unknown[];
+    let pending: boolean;
     try {
       candidates = this.getTenantCandidates(context, view);
+      // Inside the try: a `then` getter of a resolver's result may throw.
+      pending = candidates.some(isThenable);
     } catch (e) {
       return this.resolverFailed(context, e);
     }
-    if (candidates.some(isThenable)) {
-      return Promise.all(candidates).then(
+    if (pending) {
+      return this.settleWithin(context, candidates).then(
         (settled) => this.decideFor(context, policy, view, settled),
         (e: unknown) => this.resolverFailed(context, e),
       );
     }
     return this.decideFor(context, policy, view, candidates);
+  }
+
+  /** Awaits every candidate, at most `tenant.resolveTimeoutMs`: then 503 `tenant_unavailable` with `Retry-After`. */
+  private settleWithin(context: ExecutionContext, candidates: unknown[]): Promise<unknown[]> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.logger.warn({ event: 'tenant_resolve_timeout', timeoutMs: this.resolveTimeoutMs });
+        reject(
+          new EzidHttpException(
+            503,
+            'tenant_unavailable',
+            'The tenant of this request could not be determined in time.',
+            {
+              'Retry-After': RETRY_AFTER_SEC,
+            },
+          ),
+        );
+      }, this.resolveTimeoutMs);
+    });
+    return Promise.race([Promise.all(candidates), deadline]).finally(() => clearTimeout(timer));
   }
 
   /** What the guard reads in this context (see `getAuthzView`). Override to support another transport. */
@@ -254,9 +280,15 @@ export class EzidRolesGuard implements CanActivate {
     if (hooks.length === 0) return true;
     const run = async (): Promise<boolean> => {
       for (const hook of hooks) {
-        let result = hook.canActivate(context);
-        if (isObservable(result)) result = lastValueFrom(result, { defaultValue: false });
-        if ((await result) !== true) {
+        let passed: unknown;
+        try {
+          let result = hook.canActivate(context);
+          if (isObservable(result)) result = lastValueFrom(result, { defaultValue: false });
+          passed = await result;
+        } catch (e) {
+          this.hookFailed(context, e);
+        }
+        if (passed !== true) {
           this.throwError(
             context,
             new EzidHttpException(403, 'access_denied', 'Access to this resource is denied.', {
@@ -268,6 +300,22 @@ export class EzidRolesGuard implements CanActivate {
       return true;
     };
     return run();
+  }
+
+  /**
+   * A hook's exception, through the guard's error path: an `EzidHttpException`'s headers reach the
+   * response (guards run before the module's headers interceptor), a 503 without `Retry-After` gets
+   * one, and WebSocket / RPC get their exception type. Anything else is rethrown as is.
+   */
+  private hookFailed(context: ExecutionContext, error: unknown): never {
+    if (
+      error instanceof HttpException &&
+      error.getStatus() === 503 &&
+      !(error instanceof EzidHttpException && hasRetryAfter(error.headers))
+    ) {
+      setResponseHeader(context, 'Retry-After', RETRY_AFTER_SEC);
+    }
+    this.throwError(context, error);
   }
 
   private getNamedTenant(candidates: readonly unknown[]): NamedTenant {

@@ -10,6 +10,7 @@ import {
   Module,
   Provider,
   Scope,
+  ServiceUnavailableException,
   UseGuards,
 } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -24,6 +25,7 @@ import {
   Roles,
   getEzidUser,
 } from '../../src';
+import { EzidHttpException } from '../../src/common/ezid-http.exception';
 import { EMULATOR_IDS, EzidEmulator } from '../../src/testing';
 import { AuthzApp, PLATFORMS, Platform, bearer, outcomeOf, startAuthzApp } from './authz-test-app';
 
@@ -71,6 +73,18 @@ class FeatureController {
   @Roles('Admin', 'Member')
   get() {
     return { ok: true };
+  }
+}
+
+/** A hook whose own lookup is down: the package's 503, or a plain Nest 503 without headers. */
+@Injectable()
+@EzidAuthorizationHook()
+class UnavailableHook implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const mode = context.switchToHttp().getRequest<{ headers: Record<string, string> }>().headers['x-hook'];
+    if (mode === 'ezid') throw new EzidHttpException(503, 'idp_unavailable', 'down', { 'Retry-After': '7' });
+    if (mode === 'plain') throw new ServiceUnavailableException();
+    return true;
   }
 }
 
@@ -150,6 +164,28 @@ describe.each(PLATFORMS)('authorization hooks on %s', (platform) => {
     it('runs: the blocked user is refused, others pass', async () => {
       expect(await outcomeOf(await app.get('/me', bearer(alice)))).toBe('403 access_denied');
       expect(await outcomeOf(await app.get('/me', bearer(demo)))).toBe(200);
+    });
+  });
+
+  describe('a hook that throws a 503', () => {
+    let app: AuthzApp;
+    beforeAll(async () => {
+      app = await startAuthzApp(platform, emu, [MeController], {}, (b) => b, {
+        providers: [UnavailableHook],
+      });
+    });
+    afterAll(async () => {
+      await app?.close();
+    });
+
+    it.each([
+      ['an EzidHttpException: its own Retry-After', 'ezid', '7'],
+      ['a plain ServiceUnavailableException: the default Retry-After', 'plain', '5'],
+    ])('%s', async (_label, mode, retryAfter) => {
+      const res = await app.get('/me', { ...bearer(demo), 'x-hook': mode });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe(retryAfter);
+      await res.body?.cancel();
     });
   });
 

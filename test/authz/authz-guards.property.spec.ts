@@ -216,7 +216,12 @@ function options(s: Scenario): ResolvedEzidOptions {
   return {
     globalGuard: true,
     token: {},
-    tenant: { param: 'tenantId', header: 'x-tenant-id', singleTenantFallback: s.fallback },
+    tenant: {
+      param: 'tenantId',
+      header: 'x-tenant-id',
+      singleTenantFallback: s.fallback,
+      resolveTimeoutMs: 5000,
+    },
     profile: { source: 'token', cacheTtlSec: 60, cacheMaxEntries: 100 },
   } as unknown as ResolvedEzidOptions;
 }
