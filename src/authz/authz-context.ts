@@ -8,6 +8,8 @@ export interface AuthzView {
   readonly request: Record<string, unknown>;
   /** The route params (HTTP only). */
   readonly params?: unknown;
+  /** The host params of a host-routed controller, `@Controller({ host: ':tenantId.example.com' })` (HTTP only). */
+  readonly hosts?: unknown;
   /** Every header bag that may carry the tenant header (request headers; WS handshake and message headers; RPC headers). */
   readonly headerBags: readonly unknown[];
   readonly user: EzidUser | undefined;
@@ -29,7 +31,13 @@ export function getAuthzView(context: ExecutionContext): AuthzView | undefined {
   if (type === 'http') {
     const req = context.switchToHttp().getRequest<Record<string, unknown>>();
     if (!isObject(req)) return undefined;
-    return { request: req, params: req.params, headerBags: [req.headers], user: userOf(req.user) };
+    return {
+      request: req,
+      params: req.params,
+      hosts: req.hosts,
+      headerBags: [req.headers],
+      user: userOf(req.user),
+    };
   }
   if (type === 'graphql') {
     const req = graphqlRequest(context);

@@ -1,4 +1,5 @@
 import { CanActivate, ExecutionContext, HttpException, Injectable, Logger } from '@nestjs/common';
+import { HOST_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { ezidAuthFailure } from '../auth/ezid-auth.guard';
@@ -37,6 +38,8 @@ export const INSUFFICIENT_SCOPE_CHALLENGE = 'Bearer error="insufficient_scope"';
 /** What a route asks for, computed once per (handler, class). */
 interface RoutePolicy {
   readonly isPublic: boolean;
+  /** The controller is host-routed with host params (or a RegExp): the host may name a tenant. */
+  readonly hostParams: boolean;
   /** `undefined` when the route has no `@Roles()` / `@Permissions()`. */
   readonly requirement?: CompiledRequirement;
 }
@@ -53,6 +56,12 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> =>
 
 const hasRetryAfter = (headers: Readonly<Record<string, string>>): boolean =>
   Object.keys(headers).some((name) => name.toLowerCase() === 'retry-after');
+
+/** Whether `@Controller({ host })` can name something: a host with a `:param`, or a RegExp. */
+function hasHostParams(host: unknown): boolean {
+  const hosts: unknown[] = Array.isArray(host) ? host : [host];
+  return hosts.some((h) => h instanceof RegExp || (typeof h === 'string' && /:[A-Za-z0-9_]/.test(h)));
+}
 
 const hasOwnKeys = (v: unknown): boolean => typeof v === 'object' && v !== null && Object.keys(v).length > 0;
 
@@ -164,7 +173,8 @@ export class EzidRolesGuard implements CanActivate {
   }
 
   /**
-   * Every value the request gives for its tenant, in order: the route param, the tenant header
+   * Every value the request gives for its tenant, in order: the route param, the host param of that
+   * name (`@Controller({ host: ':tenantId.example.com' })`), the tenant header
    * (each header bag of the context), then `tenant.resolve(request, user)` (its promise, when async:
    * the guard awaits every promise in the list). `undefined` / `null` entries are absent carriers;
    * all present ones must be well-formed and equal.
@@ -174,6 +184,10 @@ export class EzidRolesGuard implements CanActivate {
     const params = view.params;
     if (typeof params === 'object' && params !== null && Object.hasOwn(params, this.paramName)) {
       out.push((params as Record<string, unknown>)[this.paramName]);
+    }
+    const hosts = view.hosts;
+    if (typeof hosts === 'object' && hosts !== null && Object.hasOwn(hosts, this.paramName)) {
+      out.push((hosts as Record<string, unknown>)[this.paramName]);
     }
     for (const bag of view.headerBags) {
       if (typeof bag === 'object' && bag !== null && Object.hasOwn(bag, this.headerName)) {
@@ -208,11 +222,13 @@ export class EzidRolesGuard implements CanActivate {
 
   /**
    * Whether the single-tenant fallback may pick the user's only tenant for this request: only with
-   * `tenant.singleTenantFallback`, only on HTTP, only when the route has no path parameter and the URL
-   * no query string (carriers the guard does not read could otherwise name another tenant).
+   * `tenant.singleTenantFallback`, only on HTTP, only when the route has no path parameter, its
+   * controller no host parameter and the URL no query string (carriers the guard does not read could
+   * otherwise name another tenant).
    */
   protected allowsSingleTenantFallback(context: ExecutionContext, view: AuthzView): boolean {
     if (!this.singleTenantFallback || context.getType() !== 'http') return false;
+    if (this.getPolicy(context).hostParams || hasOwnKeys(view.hosts)) return false;
     if (hasOwnKeys(view.params) || hasOwnKeys(view.request.query)) return false;
     const url = view.request.url;
     return typeof url === 'string' && !url.includes('?');
@@ -357,6 +373,7 @@ export class EzidRolesGuard implements CanActivate {
       this.reflector.get(PERMISSIONS_METADATA, cls),
     );
     policy = Object.freeze({
+      hostParams: hasHostParams(Reflect.getMetadata(HOST_METADATA, cls)),
       isPublic: this.reflector.getAllAndOverride(PUBLIC_METADATA, targets) === true,
       requirement:
         roles.length || permissions.length

@@ -1,5 +1,5 @@
 import { RequestMethod } from '@nestjs/common';
-import { GUARDS_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { GUARDS_METADATA, HOST_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import type { DiscoveryService, Reflector } from '@nestjs/core';
 import { EZID_ROLES_GUARD_MARKER, PERMISSIONS_METADATA, ROLES_METADATA } from '../common/ezid-metadata';
 
@@ -8,6 +8,20 @@ const PARAM = /:([A-Za-z0-9_]+)/g;
 function paths(value: unknown): string[] {
   if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
   return typeof value === 'string' ? [value] : [''];
+}
+
+/** The params of `@Controller({ host })`: `:name` of string hosts, named groups of RegExp hosts. */
+function hostParams(host: unknown): string[] {
+  const out = new Set<string>();
+  for (const h of Array.isArray(host) ? (host as unknown[]) : [host]) {
+    if (typeof h === 'string') for (const m of h.matchAll(PARAM)) out.add(m[1]);
+    if (h instanceof RegExp) {
+      const groups = [...h.source.matchAll(/\(\?<([A-Za-z0-9_]+)>/g)].map((m) => m[1]);
+      // A RegExp without named groups still selects by host: name it so the route is reported.
+      for (const g of groups.length ? groups : ['(RegExp)']) out.add(g);
+    }
+  }
+  return [...out];
 }
 
 function join(a: string, b: string): string {
@@ -45,6 +59,8 @@ function listsRolesGuard(value: unknown): boolean {
  * One line per route that carries `@Roles()` / `@Permissions()` and
  * - has path parameters, none of which is the tenant param: the request names its tenant where the
  *   guard does not look (`/orgs/:orgId/...`), so the rule is checked in another tenant or refused;
+ * - is host-routed with host parameters (`@Controller({ host: ':org.example.com' })`), none of which
+ *   is the tenant param: the same, in the host;
  * - with `globalGuard: false`, does not list `EzidRolesGuard` (or a subclass) in
  *   `@UseGuards()`: the rule is enforced by nothing. Internal.
  */
@@ -84,6 +100,15 @@ export function routeWarnings(
             out.add(
               `${route} has @Roles()/@Permissions() but globalGuard is false and EzidRolesGuard is not in its ` +
                 `@UseGuards(): the rule is not enforced. Add @UseGuards(EzidAuthGuard, EzidRolesGuard).`,
+            );
+          }
+          const hosts = hostParams(Reflect.getMetadata(HOST_METADATA, cls));
+          if (hosts.length > 0 && !hosts.includes(tenantParam)) {
+            out.add(
+              `${route} has @Roles()/@Permissions() and the host parameter(s) ` +
+                `${hosts.map((p) => `:${p}`).join(', ')}, none of which is the tenant param :${tenantParam}: ` +
+                `the guard does not read the tenant from this host. Rename the host parameter, set ` +
+                `tenant.param, or name the tenant in the header or tenant.resolve.`,
             );
           }
           const params = [...path.matchAll(PARAM)].map((m) => m[1]);
