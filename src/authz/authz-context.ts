@@ -102,3 +102,20 @@ export function getEzidTenant(context: ExecutionContext): EzidTenant | undefined
   }
   return undefined;
 }
+
+/** Requests `EzidRolesGuard` let through anonymously on a `@Public()` route without a rule. Internal. */
+const ANONYMOUS_PASSES = new WeakSet<object>();
+
+/**
+ * Records (`true`) or clears that `EzidRolesGuard` allowed this request without a user, so
+ * `EzidDeferredAuthorizationInterceptor` authorizes it if a later guard (Passport) attaches one. Internal.
+ */
+export function markAnonymousPass(view: AuthzView, anonymous: boolean): void {
+  if (anonymous) ANONYMOUS_PASSES.add(view.request);
+  else ANONYMOUS_PASSES.delete(view.request);
+}
+
+/** Whether `EzidRolesGuard` last let this request through without a user. Internal. */
+export function wasAnonymousPass(view: AuthzView): boolean {
+  return ANONYMOUS_PASSES.has(view.request);
+}

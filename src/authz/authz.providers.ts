@@ -5,6 +5,7 @@ import { EZID_MODULE_OPTIONS } from '../ezid.module-definition';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { EzidAuthorizationHookRegistry } from './authorization-hook.registry';
 import { EzidAuthorizer } from './ezid-authorizer';
+import { EzidDeferredAuthorizationInterceptor } from './ezid-deferred-authorization.interceptor';
 import { EzidApiProfileSource } from './ezid-api-profile.source';
 import { EZID_PROFILE_SOURCE, EzidProfileStore } from './ezid-profile.source';
 import { EzidRolesGuard } from './ezid-roles.guard';
@@ -30,6 +31,8 @@ export const authzProviders: Provider[] = [
   EzidRolesGuard,
   globalRolesGuard,
   { provide: APP_INTERCEPTOR, useClass: EzidHttpHeadersInterceptor },
+  // After the headers interceptor, so its 503s and 403s get their headers too (also applied here).
+  { provide: APP_INTERCEPTOR, useClass: EzidDeferredAuthorizationInterceptor },
   DiscoveryService,
 ];
 export const authzExports: NonNullable<DynamicModule['exports']> = [

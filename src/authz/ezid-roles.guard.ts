@@ -9,7 +9,7 @@ import { EzidHttpException } from '../common/ezid-http.exception';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import type { EzidUser } from '../interfaces/ezid-user.interface';
-import { AuthzView, getAuthzView, setEzidTenant } from './authz-context';
+import { AuthzView, getAuthzView, markAnonymousPass, setEzidTenant } from './authz-context';
 import type { CompiledRule } from './authz-rule';
 import {
   CompiledRequirement,
@@ -125,7 +125,10 @@ export class EzidRolesGuard implements CanActivate {
     const openRoute = policy.isPublic && !policy.requirement;
     // A context this guard does not understand: deny, never allow (unless nothing is asked of it).
     if (!view) return openRoute ? this.runHooks(context) : false;
-    // A public route without a rule, called anonymously: nothing to check.
+    // A public route without a rule, called anonymously: nothing to check now. If a later guard
+    // (Passport's AuthGuard('ezid-jwt')) attaches a user, EzidDeferredAuthorizationInterceptor runs
+    // this guard again, so the membership check and the hooks see that user.
+    markAnonymousPass(view, openRoute && !view.user);
     if (openRoute && !view.user) return this.runHooks(context);
 
     let candidates: unknown[];

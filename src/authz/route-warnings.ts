@@ -51,6 +51,26 @@ export function isRolesGuard(guard: unknown): boolean {
   );
 }
 
+/** Class then handler `@UseGuards()` (Nest's order): is the last EzidRolesGuard followed by another guard? */
+function listsRolesGuardBeforeAnother(cls: object, handler: object): boolean {
+  const all = [
+    ...((Reflect.getMetadata(GUARDS_METADATA, cls) as unknown[] | undefined) ?? []),
+    ...((Reflect.getMetadata(GUARDS_METADATA, handler) as unknown[] | undefined) ?? []),
+  ];
+  let last = -1;
+  all.forEach((g, i) => {
+    if (isRolesGuard(g)) last = i;
+  });
+  return last >= 0 && all.slice(last + 1).some((g) => !isRolesGuard(g) && !isEzidAuthGuard(g));
+}
+
+/** `EzidAuthGuard` (by name, to keep authz free of an auth import): it never attaches a user after a rule check. */
+function isEzidAuthGuard(guard: unknown): boolean {
+  const type: unknown =
+    typeof guard === 'function' ? guard : (guard as { constructor?: unknown } | null)?.constructor;
+  return typeof type === 'function' && type.name === 'EzidAuthGuard';
+}
+
 function listsRolesGuard(value: unknown): boolean {
   return Array.isArray(value) && value.some(isRolesGuard);
 }
@@ -96,6 +116,13 @@ export function routeWarnings(
         for (const sub of paths(Reflect.getMetadata(PATH_METADATA, handler))) {
           const path = join(prefix, sub);
           const route = `${RequestMethod[method] ?? 'ALL'} ${path} (${cls.name}.${name})`;
+          if (!options.globalGuard && listsRolesGuardBeforeAnother(cls, handler)) {
+            out.add(
+              `${route} has @Roles()/@Permissions() and lists EzidRolesGuard before another guard in ` +
+                `@UseGuards(): EzidRolesGuard runs before that guard attaches the user, so the rule can only ` +
+                `answer 401. List EzidRolesGuard last: @UseGuards(AuthGuard('ezid-jwt'), EzidRolesGuard).`,
+            );
+          }
           if (!guarded) {
             out.add(
               `${route} has @Roles()/@Permissions() but globalGuard is false and EzidRolesGuard is not in its ` +
