@@ -210,6 +210,7 @@ class EzidTenantOptionsDto {
   @IsOptional() @IsString() @IsNotEmpty() header?: string;
   @IsOptional() @IsFunction() resolve?: (request: unknown, user: EzidUser) => unknown;
   @IsOptional() @IsBoolean() singleTenantFallback?: boolean;
+  @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) @Max(60_000) resolveTimeoutMs?: number;
 }
 
 class EzidProfileOptionsDto {
@@ -299,6 +300,7 @@ export interface ResolvedEzidOptions {
     readonly header: string;
     readonly resolve?: (request: unknown, user: EzidUser) => unknown;
     readonly singleTenantFallback: boolean;
+    readonly resolveTimeoutMs: number;
   };
   readonly profile: {
     readonly source: 'token' | 'api';
@@ -577,6 +579,7 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
       header: (tenant?.header ?? 'x-tenant-id').toLowerCase(),
       resolve: tenant?.resolve,
       singleTenantFallback: tenant?.singleTenantFallback === true,
+      resolveTimeoutMs: tenant?.resolveTimeoutMs ?? 5000,
     },
     profile: {
       source: profile?.source ?? 'token',

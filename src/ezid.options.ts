@@ -120,6 +120,12 @@ export interface EzidTenantOptions {
    * guard does not read can name another tenant); never on GraphQL, WebSocket or RPC.
    */
   singleTenantFallback?: boolean;
+  /**
+   * Deadline of an async `resolve` (the guard's wait for its promise). Default 5000 ms, at most
+   * 60000. Past it the request is 503 `tenant_unavailable` with `Retry-After: 5`; the promise's later
+   * outcome is ignored.
+   */
+  resolveTimeoutMs?: number;
 }
 
 export interface EzidProfileOptions {

@@ -2,7 +2,7 @@ import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { KafkaContext, NatsContext, RmqContext } from '@nestjs/microservices';
-import { T1, T2, demoUser } from '../../test/authz/unit-helpers';
+import { T1, T2, demoUser, hookRegistry } from '../../test/authz/unit-helpers';
 import { extractRpcToken } from '../auth/token-extractor';
 import { setEzidUser } from '../common/ezid-user-context';
 import { Roles } from '../decorators/roles.decorator';
@@ -23,7 +23,12 @@ const OPTIONS = {
 } as unknown as ResolvedEzidOptions;
 
 const guard = () =>
-  new EzidRolesGuard(new Reflector(), new EzidAuthorizer(new EzidProfileStore(OPTIONS)), OPTIONS);
+  new EzidRolesGuard(
+    new Reflector(),
+    new EzidAuthorizer(new EzidProfileStore(OPTIONS)),
+    OPTIONS,
+    hookRegistry(OPTIONS),
+  );
 
 /** An RPC execution context as Nest's RpcContextCreator builds it: `[data, transportContext]`. */
 function rpcContext(transport: unknown, data: unknown = { value: 1 }): ExecutionContext {

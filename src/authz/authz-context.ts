@@ -9,6 +9,8 @@ export interface AuthzView {
   readonly request: Record<string, unknown>;
   /** The route params (HTTP only). */
   readonly params?: unknown;
+  /** The host params of a host-routed controller, `@Controller({ host: ':tenantId.example.com' })` (HTTP only). */
+  readonly hosts?: unknown;
   /** Every header bag that may carry the tenant header (request headers; WS handshake and message headers; RPC headers). */
   readonly headerBags: readonly unknown[];
   readonly user: EzidUser | undefined;
@@ -87,7 +89,13 @@ export function getAuthzView(context: ExecutionContext): AuthzView | undefined {
   if (type === 'http') {
     const req = context.switchToHttp().getRequest<Record<string, unknown>>();
     if (!isObject(req)) return undefined;
-    return { request: req, params: req.params, headerBags: [req.headers], user: userOf(req.user) };
+    return {
+      request: req,
+      params: req.params,
+      hosts: req.hosts,
+      headerBags: [req.headers],
+      user: userOf(req.user),
+    };
   }
   if (type === 'graphql') {
     const req = graphqlRequest(context);
@@ -148,4 +156,21 @@ export function getEzidTenant(context: ExecutionContext): EzidTenant | undefined
     if (TENANTS.has(carrier)) return TENANTS.get(carrier) ?? undefined;
   }
   return undefined;
+}
+
+/** Requests `EzidRolesGuard` let through anonymously on a `@Public()` route without a rule. Internal. */
+const ANONYMOUS_PASSES = new WeakSet<object>();
+
+/**
+ * Records (`true`) or clears that `EzidRolesGuard` allowed this request without a user, so
+ * `EzidDeferredAuthorizationInterceptor` authorizes it if a later guard (Passport) attaches one. Internal.
+ */
+export function markAnonymousPass(view: AuthzView, anonymous: boolean): void {
+  if (anonymous) ANONYMOUS_PASSES.add(view.request);
+  else ANONYMOUS_PASSES.delete(view.request);
+}
+
+/** Whether `EzidRolesGuard` last let this request through without a user. Internal. */
+export function wasAnonymousPass(view: AuthzView): boolean {
+  return ANONYMOUS_PASSES.has(view.request);
 }

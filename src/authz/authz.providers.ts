@@ -3,7 +3,9 @@ import { APP_GUARD, APP_INTERCEPTOR, DiscoveryService } from '@nestjs/core';
 import { EzidHttpHeadersInterceptor } from '../common/ezid-http-headers.interceptor';
 import { EZID_MODULE_OPTIONS } from '../ezid.module-definition';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
+import { EzidAuthorizationHookRegistry } from './authorization-hook.registry';
 import { EzidAuthorizer } from './ezid-authorizer';
+import { EzidDeferredAuthorizationInterceptor } from './ezid-deferred-authorization.interceptor';
 import { EzidApiProfileSource } from './ezid-api-profile.source';
 import { EZID_PROFILE_SOURCE, EzidProfileStore } from './ezid-profile.source';
 import { EzidRolesGuard } from './ezid-roles.guard';
@@ -25,15 +27,19 @@ export const authzProviders: Provider[] = [
   { provide: EZID_PROFILE_SOURCE, useClass: EzidApiProfileSource },
   EzidProfileStore,
   EzidAuthorizer,
+  EzidAuthorizationHookRegistry,
   EzidRolesGuard,
   globalRolesGuard,
   { provide: APP_INTERCEPTOR, useClass: EzidHttpHeadersInterceptor },
+  // After the headers interceptor, so its 503s and 403s get their headers too (also applied here).
+  { provide: APP_INTERCEPTOR, useClass: EzidDeferredAuthorizationInterceptor },
   DiscoveryService,
 ];
 export const authzExports: NonNullable<DynamicModule['exports']> = [
   EZID_PROFILE_SOURCE,
   EzidProfileStore,
   EzidAuthorizer,
+  EzidAuthorizationHookRegistry,
   EzidRolesGuard,
 ];
 export const authzControllers: NonNullable<DynamicModule['controllers']> = [];

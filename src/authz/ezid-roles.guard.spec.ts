@@ -1,5 +1,15 @@
 import { Reflector } from '@nestjs/core';
-import { FakeRequest, T1, T2, T3, contextFor, demoUser, role, tenant } from '../../test/authz/unit-helpers';
+import {
+  FakeRequest,
+  T1,
+  T2,
+  T3,
+  contextFor,
+  demoUser,
+  hookRegistry,
+  role,
+  tenant,
+} from '../../test/authz/unit-helpers';
 import { EzidHttpException } from '../common/ezid-http.exception';
 import { Permissions } from '../decorators/permissions.decorator';
 import { Public } from '../decorators/public.decorator';
@@ -36,14 +46,19 @@ class PlainController {
 function options(overrides: Partial<Record<'tenant' | 'profile', unknown>> = {}): ResolvedEzidOptions {
   return {
     globalGuard: true,
-    tenant: { param: 'tenantId', header: 'x-tenant-id', ...(overrides.tenant as object) },
+    tenant: {
+      param: 'tenantId',
+      header: 'x-tenant-id',
+      resolveTimeoutMs: 5000,
+      ...(overrides.tenant as object),
+    },
     profile: { source: 'token', cacheTtlSec: 60, cacheMaxEntries: 100, ...(overrides.profile as object) },
   } as unknown as ResolvedEzidOptions;
 }
 
 function guardWith(opts = options(), source?: EzidProfileSource): EzidRolesGuard {
   const store = new EzidProfileStore(opts, source);
-  return new EzidRolesGuard(new Reflector(), new EzidAuthorizer(store), opts);
+  return new EzidRolesGuard(new Reflector(), new EzidAuthorizer(store), opts, hookRegistry(opts));
 }
 
 type Method = keyof AdminController | keyof PlainController;
@@ -157,6 +172,53 @@ describe('EzidRolesGuard: tenant resolution', () => {
     expect(await outcome(guard, 'admin', { user: solo, params: {}, headers: { 'x-tenant-id': T2 } })).toBe(
       '403 tenant_forbidden',
     );
+  });
+
+  it('a resolver result whose `then` getter throws is 403 tenant_forbidden, never a 500', async () => {
+    const resolve = () =>
+      Object.defineProperty({}, 'then', {
+        get() {
+          throw new Error('getter');
+        },
+      });
+    const guard = guardWith(options({ tenant: { resolve } }));
+    expect(await outcome(guard, 'admin', req())).toBe('403 tenant_forbidden');
+    expect(await outcome(guard, 'plain', req())).toBe('403 tenant_forbidden');
+  });
+
+  describe('the deadline of an async resolver (fake timers)', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    it('a promise that never settles is 503 tenant_unavailable with Retry-After after 5 s (the default)', async () => {
+      const resolve = () => new Promise<string>(() => undefined);
+      const guard = guardWith(options({ tenant: { resolve } }));
+      const headers: Record<string, string> = {};
+      const response = { setHeader: (n: string, v: string) => (headers[n] = v) };
+      const pending = Promise.resolve(guard.canActivate(ctx('admin', req(), 'http', response)));
+      let settled: unknown = 'pending';
+      pending.then(
+        (v) => (settled = v),
+        (e: unknown) => (settled = e),
+      );
+      await jest.advanceTimersByTimeAsync(4999);
+      expect(settled).toBe('pending');
+      await jest.advanceTimersByTimeAsync(1);
+      expect(settled).toBeInstanceOf(EzidHttpException);
+      const err = settled as EzidHttpException;
+      expect(err.getStatus()).toBe(503);
+      expect((err.getResponse() as { code: string }).code).toBe('tenant_unavailable');
+      expect(headers['Retry-After']).toBe('5');
+    });
+
+    it('a promise settling before the deadline is used, and its timer cleared', async () => {
+      const resolve = () => new Promise<string>((ok) => setTimeout(() => ok(T1), 100));
+      const guard = guardWith(options({ tenant: { resolve, resolveTimeoutMs: 200 } }));
+      const pending = Promise.resolve(guard.canActivate(ctx('admin', req())));
+      await jest.advanceTimersByTimeAsync(100);
+      await expect(pending).resolves.toBe(true);
+      expect(jest.getTimerCount()).toBe(0);
+    });
   });
 
   it('carriers that disagree are 403, even when both are the user’s tenants', async () => {

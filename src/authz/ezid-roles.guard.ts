@@ -1,22 +1,15 @@
-import {
-  CanActivate,
-  ExecutionContext,
-  HttpException,
-  Injectable,
-  Logger,
-  OnModuleInit,
-  Optional,
-} from '@nestjs/common';
-import { DiscoveryService, Reflector } from '@nestjs/core';
+import { CanActivate, ExecutionContext, HttpException, Injectable, Logger } from '@nestjs/common';
+import { HOST_METADATA } from '@nestjs/common/constants';
+import { Reflector } from '@nestjs/core';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { ezidAuthFailure } from '../auth/ezid-auth.guard';
 import { EzidTokenError } from '../auth/ezid-token.errors';
-import { toContextException } from '../common/http-context';
+import { setResponseHeader, toContextException } from '../common/http-context';
 import { EzidHttpException } from '../common/ezid-http.exception';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import type { EzidUser } from '../interfaces/ezid-user.interface';
-import { AuthzView, getAuthzView, setEzidTenant } from './authz-context';
+import { AuthzView, getAuthzView, markAnonymousPass, setEzidTenant } from './authz-context';
 import type { CompiledRule } from './authz-rule';
 import {
   CompiledRequirement,
@@ -26,11 +19,18 @@ import {
   EzidAuthzDeniedCode,
   MEMBERSHIP_ONLY,
 } from './ezid-authorizer';
-import { EZID_AUTHORIZATION_HOOK, EzidAuthorizationHookOptions } from './authorization-hook';
-import { routeWarnings } from './route-warnings';
+import { EzidAuthorizationHookRegistry } from './authorization-hook.registry';
 import { isWellFormedTenantId } from './tenant-id';
 import { indexTenants } from './tenant-index';
-import { PERMISSIONS_METADATA, PUBLIC_METADATA, ROLES_METADATA } from '../common/ezid-metadata';
+import {
+  EZID_ROLES_GUARD_MARKER,
+  PERMISSIONS_METADATA,
+  PUBLIC_METADATA,
+  ROLES_METADATA,
+} from '../common/ezid-metadata';
+
+/** `Retry-After` (seconds) of the 503s the guard produces or relays without one. */
+const RETRY_AFTER_SEC = '5';
 
 /** `WWW-Authenticate` of every authorization 403 (RFC 6750 §3.1). */
 export const INSUFFICIENT_SCOPE_CHALLENGE = 'Bearer error="insufficient_scope"';
@@ -38,6 +38,8 @@ export const INSUFFICIENT_SCOPE_CHALLENGE = 'Bearer error="insufficient_scope"';
 /** What a route asks for, computed once per (handler, class). */
 interface RoutePolicy {
   readonly isPublic: boolean;
+  /** The controller is host-routed with host params (or a RegExp): the host may name a tenant. */
+  readonly hostParams: boolean;
   /** `undefined` when the route has no `@Roles()` / `@Permissions()`. */
   readonly requirement?: CompiledRequirement;
 }
@@ -51,6 +53,15 @@ const BAD: NamedTenant = Object.freeze({ kind: 'bad' });
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+
+const hasRetryAfter = (headers: Readonly<Record<string, string>>): boolean =>
+  Object.keys(headers).some((name) => name.toLowerCase() === 'retry-after');
+
+/** Whether `@Controller({ host })` can name something: a host with a `:param`, or a RegExp. */
+function hasHostParams(host: unknown): boolean {
+  const hosts: unknown[] = Array.isArray(host) ? host : [host];
+  return hosts.some((h) => h instanceof RegExp || (typeof h === 'string' && /:[A-Za-z0-9_]/.test(h)));
+}
 
 const hasOwnKeys = (v: unknown): boolean => typeof v === 'object' && v !== null && Object.keys(v).length > 0;
 
@@ -79,7 +90,10 @@ function rulesFor(
  * Extend it and override `getRequest()`, `getTenantCandidates()` or `throwForbidden()` to adapt it.
  */
 @Injectable()
-export class EzidRolesGuard implements CanActivate, OnModuleInit {
+export class EzidRolesGuard implements CanActivate {
+  /** Lets the boot checks recognise the guard (and subclasses) in `@UseGuards()`. Internal. */
+  static readonly [EZID_ROLES_GUARD_MARKER] = true;
+
   private readonly logger = new Logger('EzidRolesGuard');
   private readonly policies = new WeakMap<object, WeakMap<object, RoutePolicy>>();
   private readonly paramName: string;
@@ -87,51 +101,20 @@ export class EzidRolesGuard implements CanActivate, OnModuleInit {
   private readonly resolve?: (request: unknown, user: EzidUser) => unknown;
   private readonly tokenSource: boolean;
   private readonly singleTenantFallback: boolean;
-  private readonly globalGuard: boolean;
-  private hooks: readonly CanActivate[] = [];
-  private initialized = false;
+  private readonly resolveTimeoutMs: number;
 
   constructor(
     private readonly reflector: Reflector,
     private readonly authorizer: EzidAuthorizer,
     @InjectEzidOptions() options: ResolvedEzidOptions,
-    @Optional() private readonly discovery?: DiscoveryService,
+    private readonly hookRegistry: EzidAuthorizationHookRegistry,
   ) {
     this.paramName = options.tenant.param;
     this.headerName = options.tenant.header;
     this.resolve = options.tenant.resolve;
     this.tokenSource = options.profile.source === 'token';
     this.singleTenantFallback = options.tenant.singleTenantFallback === true;
-    this.globalGuard = options.globalGuard;
-  }
-
-  /** Collects the `@EzidAuthorizationHook()` providers and warns about routes whose tenant the guard cannot see. */
-  onModuleInit(): void {
-    // Also registered as the APP_GUARD (the same instance): Nest calls this hook once per registration.
-    if (!this.discovery || this.initialized) return;
-    this.initialized = true;
-    const found: { order: number; index: number; hook: CanActivate }[] = [];
-    const seen = new Set<unknown>();
-    this.discovery.getProviders().forEach((wrapper, index) => {
-      const type = wrapper.metatype;
-      const instance = wrapper.instance as CanActivate | undefined;
-      if (typeof type !== 'function' || seen.has(type)) return;
-      const meta = Reflect.getMetadata(EZID_AUTHORIZATION_HOOK, type) as
-        EzidAuthorizationHookOptions | undefined;
-      if (!meta) return;
-      if (!wrapper.isDependencyTreeStatic() || !instance || typeof instance.canActivate !== 'function') {
-        throw new Error(
-          `nestjs-ezid: @EzidAuthorizationHook() ${type.name} must be a singleton provider with canActivate()`,
-        );
-      }
-      seen.add(type);
-      found.push({ order: meta.order ?? 0, index, hook: instance });
-    });
-    this.hooks = found.sort((a, b) => a.order - b.order || a.index - b.index).map((f) => f.hook);
-    const unguarded = this.globalGuard ? undefined : EzidRolesGuard;
-    for (const line of routeWarnings(this.discovery, this.reflector, this.paramName, unguarded)) {
-      this.logger.warn(line);
-    }
+    this.resolveTimeoutMs = options.tenant.resolveTimeoutMs;
   }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -142,22 +125,49 @@ export class EzidRolesGuard implements CanActivate, OnModuleInit {
     const openRoute = policy.isPublic && !policy.requirement;
     // A context this guard does not understand: deny, never allow (unless nothing is asked of it).
     if (!view) return openRoute ? this.runHooks(context) : false;
-    // A public route without a rule, called anonymously: nothing to check.
+    // A public route without a rule, called anonymously: nothing to check now. If a later guard
+    // (Passport's AuthGuard('ezid-jwt')) attaches a user, EzidDeferredAuthorizationInterceptor runs
+    // this guard again, so the membership check and the hooks see that user.
+    markAnonymousPass(view, openRoute && !view.user);
     if (openRoute && !view.user) return this.runHooks(context);
 
     let candidates: unknown[];
+    let pending: boolean;
     try {
       candidates = this.getTenantCandidates(context, view);
+      // Inside the try: a `then` getter of a resolver's result may throw.
+      pending = candidates.some(isThenable);
     } catch (e) {
       return this.resolverFailed(context, e);
     }
-    if (candidates.some(isThenable)) {
-      return Promise.all(candidates).then(
+    if (pending) {
+      return this.settleWithin(context, candidates).then(
         (settled) => this.decideFor(context, policy, view, settled),
         (e: unknown) => this.resolverFailed(context, e),
       );
     }
     return this.decideFor(context, policy, view, candidates);
+  }
+
+  /** Awaits every candidate, at most `tenant.resolveTimeoutMs`: then 503 `tenant_unavailable` with `Retry-After`. */
+  private settleWithin(context: ExecutionContext, candidates: unknown[]): Promise<unknown[]> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.logger.warn({ event: 'tenant_resolve_timeout', timeoutMs: this.resolveTimeoutMs });
+        reject(
+          new EzidHttpException(
+            503,
+            'tenant_unavailable',
+            'The tenant of this request could not be determined in time.',
+            {
+              'Retry-After': RETRY_AFTER_SEC,
+            },
+          ),
+        );
+      }, this.resolveTimeoutMs);
+    });
+    return Promise.race([Promise.all(candidates), deadline]).finally(() => clearTimeout(timer));
   }
 
   /** What the guard reads in this context (see `getAuthzView`). Override to support another transport. */
@@ -166,7 +176,8 @@ export class EzidRolesGuard implements CanActivate, OnModuleInit {
   }
 
   /**
-   * Every value the request gives for its tenant, in order: the route param, the tenant header
+   * Every value the request gives for its tenant, in order: the route param, the host param of that
+   * name (`@Controller({ host: ':tenantId.example.com' })`), the tenant header
    * (each header bag of the context), then `tenant.resolve(request, user)` (its promise, when async:
    * the guard awaits every promise in the list). `undefined` / `null` entries are absent carriers;
    * all present ones must be well-formed and equal.
@@ -176,6 +187,10 @@ export class EzidRolesGuard implements CanActivate, OnModuleInit {
     const params = view.params;
     if (typeof params === 'object' && params !== null && Object.hasOwn(params, this.paramName)) {
       out.push((params as Record<string, unknown>)[this.paramName]);
+    }
+    const hosts = view.hosts;
+    if (typeof hosts === 'object' && hosts !== null && Object.hasOwn(hosts, this.paramName)) {
+      out.push((hosts as Record<string, unknown>)[this.paramName]);
     }
     for (const bag of view.headerBags) {
       if (typeof bag === 'object' && bag !== null && Object.hasOwn(bag, this.headerName)) {
@@ -210,11 +225,13 @@ export class EzidRolesGuard implements CanActivate, OnModuleInit {
 
   /**
    * Whether the single-tenant fallback may pick the user's only tenant for this request: only with
-   * `tenant.singleTenantFallback`, only on HTTP, only when the route has no path parameter and the URL
-   * no query string (carriers the guard does not read could otherwise name another tenant).
+   * `tenant.singleTenantFallback`, only on HTTP, only when the route has no path parameter, its
+   * controller no host parameter and the URL no query string (carriers the guard does not read could
+   * otherwise name another tenant).
    */
   protected allowsSingleTenantFallback(context: ExecutionContext, view: AuthzView): boolean {
     if (!this.singleTenantFallback || context.getType() !== 'http') return false;
+    if (this.getPolicy(context).hostParams || hasOwnKeys(view.hosts)) return false;
     if (hasOwnKeys(view.params) || hasOwnKeys(view.request.query)) return false;
     const url = view.request.url;
     return typeof url === 'string' && !url.includes('?');
@@ -276,13 +293,21 @@ export class EzidRolesGuard implements CanActivate, OnModuleInit {
 
   /** Runs the `@EzidAuthorizationHook()` guards in order; the first refusal denies. */
   private runHooks(context: ExecutionContext): boolean | Promise<boolean> {
-    const hooks = this.hooks;
+    // Hooks not discovered (the app was not initialized): deny, never skip them.
+    if (!this.hookRegistry.ready) return false;
+    const hooks = this.hookRegistry.hooks;
     if (hooks.length === 0) return true;
     const run = async (): Promise<boolean> => {
       for (const hook of hooks) {
-        let result = hook.canActivate(context);
-        if (isObservable(result)) result = lastValueFrom(result, { defaultValue: false });
-        if ((await result) !== true) {
+        let passed: unknown;
+        try {
+          let result = hook.canActivate(context);
+          if (isObservable(result)) result = lastValueFrom(result, { defaultValue: false });
+          passed = await result;
+        } catch (e) {
+          this.hookFailed(context, e);
+        }
+        if (passed !== true) {
           this.throwError(
             context,
             new EzidHttpException(403, 'access_denied', 'Access to this resource is denied.', {
@@ -294,6 +319,22 @@ export class EzidRolesGuard implements CanActivate, OnModuleInit {
       return true;
     };
     return run();
+  }
+
+  /**
+   * A hook's exception, through the guard's error path: an `EzidHttpException`'s headers reach the
+   * response (guards run before the module's headers interceptor), a 503 without `Retry-After` gets
+   * one, and WebSocket / RPC get their exception type. Anything else is rethrown as is.
+   */
+  private hookFailed(context: ExecutionContext, error: unknown): never {
+    if (
+      error instanceof HttpException &&
+      error.getStatus() === 503 &&
+      !(error instanceof EzidHttpException && hasRetryAfter(error.headers))
+    ) {
+      setResponseHeader(context, 'Retry-After', RETRY_AFTER_SEC);
+    }
+    this.throwError(context, error);
   }
 
   private getNamedTenant(candidates: readonly unknown[]): NamedTenant {
@@ -335,6 +376,7 @@ export class EzidRolesGuard implements CanActivate, OnModuleInit {
       this.reflector.get(PERMISSIONS_METADATA, cls),
     );
     policy = Object.freeze({
+      hostParams: hasHostParams(Reflect.getMetadata(HOST_METADATA, cls)),
       isPublic: this.reflector.getAllAndOverride(PUBLIC_METADATA, targets) === true,
       requirement:
         roles.length || permissions.length

@@ -10,4 +10,5 @@ export { isWellFormedTenantId, MAX_TENANT_ID_LENGTH } from './tenant-id';
 export { EzidApiProfileSource, tenantsFromOrganizations } from './ezid-api-profile.source';
 export { EzidProfileStore } from './ezid-profile.source';
 export { EzidAuthorizationHook } from './authorization-hook';
+export { EzidAuthorizationHookRegistry } from './authorization-hook.registry';
 export type { EzidAuthorizationHookOptions } from './authorization-hook';

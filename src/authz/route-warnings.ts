@@ -1,14 +1,34 @@
 import { RequestMethod } from '@nestjs/common';
-import { GUARDS_METADATA, METHOD_METADATA, MODULE_PATH, PATH_METADATA } from '@nestjs/common/constants';
+import {
+  GUARDS_METADATA,
+  HOST_METADATA,
+  METHOD_METADATA,
+  MODULE_PATH,
+  PATH_METADATA,
+} from '@nestjs/common/constants';
 import { ApplicationConfig, ModulesContainer } from '@nestjs/core';
 import type { DiscoveryService, Reflector } from '@nestjs/core';
-import { PERMISSIONS_METADATA, ROLES_METADATA } from '../common/ezid-metadata';
+import { EZID_ROLES_GUARD_MARKER, PERMISSIONS_METADATA, ROLES_METADATA } from '../common/ezid-metadata';
 
 const PARAM = /:([A-Za-z0-9_]+)/g;
 
 function paths(value: unknown): string[] {
   if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
   return typeof value === 'string' ? [value] : [''];
+}
+
+/** The params of `@Controller({ host })`: `:name` of string hosts, named groups of RegExp hosts. */
+function hostParams(host: unknown): string[] {
+  const out = new Set<string>();
+  for (const h of Array.isArray(host) ? (host as unknown[]) : [host]) {
+    if (typeof h === 'string') for (const m of h.matchAll(PARAM)) out.add(m[1]);
+    if (h instanceof RegExp) {
+      const groups = [...h.source.matchAll(/\(\?<([A-Za-z0-9_]+)>/g)].map((m) => m[1]);
+      // A RegExp without named groups still selects by host: name it so the route is reported.
+      for (const g of groups.length ? groups : ['(RegExp)']) out.add(g);
+    }
+  }
+  return [...out];
 }
 
 function join(a: string, b: string): string {
@@ -28,13 +48,13 @@ function methodNames(proto: object): string[] {
   return [...names];
 }
 
-function listsGuard(value: unknown, guard: abstract new (...a: never[]) => unknown): boolean {
-  if (!Array.isArray(value)) return false;
-  return value.some(
-    (g: unknown) =>
-      g === guard ||
-      g instanceof guard ||
-      (typeof g === 'function' && (g as { prototype?: unknown }).prototype instanceof guard),
+/** Whether `guard` (a class or an instance in `@UseGuards()`) is `EzidRolesGuard` or a subclass. */
+export function isRolesGuard(guard: unknown): boolean {
+  const type: unknown =
+    typeof guard === 'function' ? guard : (guard as { constructor?: unknown } | null)?.constructor;
+  return (
+    typeof type === 'function' &&
+    (type as unknown as Record<symbol, unknown>)[EZID_ROLES_GUARD_MARKER] === true
   );
 }
 
@@ -94,19 +114,45 @@ class MountedPaths {
   }
 }
 
+/** Class then handler `@UseGuards()` (Nest's order): is the last EzidRolesGuard followed by another guard? */
+function listsRolesGuardBeforeAnother(cls: object, handler: object): boolean {
+  const all = [
+    ...((Reflect.getMetadata(GUARDS_METADATA, cls) as unknown[] | undefined) ?? []),
+    ...((Reflect.getMetadata(GUARDS_METADATA, handler) as unknown[] | undefined) ?? []),
+  ];
+  let last = -1;
+  all.forEach((g, i) => {
+    if (isRolesGuard(g)) last = i;
+  });
+  return last >= 0 && all.slice(last + 1).some((g) => !isRolesGuard(g) && !isEzidAuthGuard(g));
+}
+
+/** `EzidAuthGuard` (by name, to keep authz free of an auth import): it never attaches a user after a rule check. */
+function isEzidAuthGuard(guard: unknown): boolean {
+  const type: unknown =
+    typeof guard === 'function' ? guard : (guard as { constructor?: unknown } | null)?.constructor;
+  return typeof type === 'function' && type.name === 'EzidAuthGuard';
+}
+
+function listsRolesGuard(value: unknown): boolean {
+  return Array.isArray(value) && value.some(isRolesGuard);
+}
+
 /**
  * One line per route that carries `@Roles()` / `@Permissions()` and
  * - has path parameters, none of which is the tenant param, in its full mounted path (global prefix,
  *   `RouterModule` path, controller and handler paths): the request names its tenant where the
  *   guard does not look (`/orgs/:orgId/...`), so the rule is checked in another tenant or refused;
- * - with `globalGuard: false` (`rolesGuard` given), does not list `EzidRolesGuard` (or a subclass) in
+ * - is host-routed with host parameters (`@Controller({ host: ':org.example.com' })`), none of which
+ *   is the tenant param: the same, in the host;
+ * - with `globalGuard: false`, does not list `EzidRolesGuard` (or a subclass) in
  *   `@UseGuards()`: the rule is enforced by nothing. Internal.
  */
 export function routeWarnings(
   discovery: DiscoveryService,
   reflector: Reflector,
   tenantParam: string,
-  rolesGuard?: abstract new (...a: never[]) => unknown,
+  options: { readonly globalGuard: boolean },
 ): string[] {
   const out = new Set<string>();
   const mounted = new MountedPaths(discovery);
@@ -129,17 +175,33 @@ export function routeWarnings(
         reflector.get(PERMISSIONS_METADATA, handler) !== undefined;
       if (!hasRule) continue;
       const guarded =
-        !rolesGuard ||
-        listsGuard(Reflect.getMetadata(GUARDS_METADATA, handler), rolesGuard) ||
-        listsGuard(Reflect.getMetadata(GUARDS_METADATA, cls), rolesGuard);
+        options.globalGuard ||
+        listsRolesGuard(Reflect.getMetadata(GUARDS_METADATA, handler)) ||
+        listsRolesGuard(Reflect.getMetadata(GUARDS_METADATA, cls));
       for (const prefix of paths(Reflect.getMetadata(PATH_METADATA, cls))) {
         for (const sub of paths(Reflect.getMetadata(PATH_METADATA, handler))) {
           const path = mounted.withPrefix(join(join(modulePath, prefix), sub), method);
           const route = `${RequestMethod[method] ?? 'ALL'} ${path} (${cls.name}.${name})`;
+          if (!options.globalGuard && listsRolesGuardBeforeAnother(cls, handler)) {
+            out.add(
+              `${route} has @Roles()/@Permissions() and lists EzidRolesGuard before another guard in ` +
+                `@UseGuards(): EzidRolesGuard runs before that guard attaches the user, so the rule can only ` +
+                `answer 401. List EzidRolesGuard last: @UseGuards(AuthGuard('ezid-jwt'), EzidRolesGuard).`,
+            );
+          }
           if (!guarded) {
             out.add(
               `${route} has @Roles()/@Permissions() but globalGuard is false and EzidRolesGuard is not in its ` +
                 `@UseGuards(): the rule is not enforced. Add @UseGuards(EzidAuthGuard, EzidRolesGuard).`,
+            );
+          }
+          const hosts = hostParams(Reflect.getMetadata(HOST_METADATA, cls));
+          if (hosts.length > 0 && !hosts.includes(tenantParam)) {
+            out.add(
+              `${route} has @Roles()/@Permissions() and the host parameter(s) ` +
+                `${hosts.map((p) => `:${p}`).join(', ')}, none of which is the tenant param :${tenantParam}: ` +
+                `the guard does not read the tenant from this host. Rename the host parameter, set ` +
+                `tenant.param, or name the tenant in the header or tenant.resolve.`,
             );
           }
           const params = [...path.matchAll(PARAM)].map((m) => m[1]);

@@ -30,6 +30,7 @@ export type EzidErrorCode =
   | 'rate_limited'
   // 503
   | 'idp_unavailable'
+  | 'tenant_unavailable'
   | 'revocation_unavailable';
 
 /** The stable JSON body of every nestjs-ezid error response. */

@@ -24,3 +24,9 @@ export const OPTIONAL_AUTH_METADATA = Reflector.createDecorator<boolean>({ trans
 export const ROLES_METADATA = Reflector.createDecorator<CompiledRule>();
 /** Written by `@Permissions()` (a namespaced key, never a bare `'permissions'`). */
 export const PERMISSIONS_METADATA = Reflector.createDecorator<CompiledRule>();
+
+/**
+ * A static marker of `EzidRolesGuard` (inherited by subclasses), so the boot checks can tell whether a
+ * route lists it in `@UseGuards()` without importing the guard. Internal.
+ */
+export const EZID_ROLES_GUARD_MARKER = Symbol.for('nestjs-ezid:roles-guard');

@@ -14,7 +14,7 @@ import { EzidRolesGuard } from '../../src/authz/ezid-roles.guard';
 import { OptionalAuth, Permissions, Public, Roles } from '../../src';
 import type { ResolvedEzidOptions } from '../../src/ezid-options.validation';
 import type { EzidTenant, EzidUser } from '../../src/interfaces/ezid-user.interface';
-import { T1, T2, T3, contextFor } from './unit-helpers';
+import { T1, T2, T3, contextFor, hookRegistry } from './unit-helpers';
 
 const ROLE_NAMES = ['Admin', 'Member', 'Suspended', 'Suspended ', 'suspended', 'Ａdmin'];
 const PERM_NAMES = ['Team View', 'Billing Manage', 'team view', 'Billing Manage\u200B'];
@@ -216,7 +216,12 @@ function options(s: Scenario): ResolvedEzidOptions {
   return {
     globalGuard: true,
     token: {},
-    tenant: { param: 'tenantId', header: 'x-tenant-id', singleTenantFallback: s.fallback },
+    tenant: {
+      param: 'tenantId',
+      header: 'x-tenant-id',
+      singleTenantFallback: s.fallback,
+      resolveTimeoutMs: 5000,
+    },
     profile: { source: 'token', cacheTtlSec: 60, cacheMaxEntries: 100 },
   } as unknown as ResolvedEzidOptions;
 }
@@ -242,7 +247,12 @@ async function run(s: Scenario): Promise<Outcome | string> {
   } as unknown as EzidTokenVerifier;
   const reflector = new Reflector();
   const auth = new EzidAuthGuard(reflector, verifier, opts);
-  const roles = new EzidRolesGuard(reflector, new EzidAuthorizer(new EzidProfileStore(opts)), opts);
+  const roles = new EzidRolesGuard(
+    reflector,
+    new EzidAuthorizer(new EzidProfileStore(opts)),
+    opts,
+    hookRegistry(opts),
+  );
 
   const { cls, handler } = build(s);
   const headers: Record<string, string> = {};

@@ -1,9 +1,19 @@
-import { Controller, Get, INestApplication, LoggerService, Provider, Type } from '@nestjs/common';
+import {
+  Controller,
+  DynamicModule,
+  Get,
+  INestApplication,
+  LoggerService,
+  Provider,
+  Type,
+} from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test, TestingModuleBuilder } from '@nestjs/testing';
 import type { EzidModuleOptions, EzidTenant, EzidUser } from '../../src';
 import { CurrentTenant, CurrentUser, EzidModule, Permissions, Roles } from '../../src';
 import type { EzidEmulator } from '../../src/testing';
+
+type ModuleImport = Type<unknown> | DynamicModule;
 
 export type Platform = 'express' | 'fastify';
 export const PLATFORMS: Platform[] = ['express', 'fastify'];
@@ -90,7 +100,12 @@ export async function startAuthzApp(
   controllers: Type<unknown>[],
   extra: Partial<EzidModuleOptions> = {},
   customize: (b: TestingModuleBuilder) => TestingModuleBuilder = (b) => b,
-  more: { providers?: Provider[]; setup?: (app: INestApplication) => void; logger?: LoggerService } = {},
+  more: {
+    providers?: Provider[];
+    imports?: ModuleImport[];
+    setup?: (app: INestApplication) => void;
+    logger?: LoggerService;
+  } = {},
 ): Promise<AuthzApp> {
   const builder = Test.createTestingModule({
     imports: [
@@ -102,6 +117,7 @@ export async function startAuthzApp(
         ...extra,
         token: { jwksUri: emu.jwksUri, issuer: emu.issuer, audience: emu.audience },
       }),
+      ...(more.imports ?? []),
     ],
     controllers,
     providers: more.providers ?? [],

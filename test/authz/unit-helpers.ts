@@ -1,6 +1,9 @@
 // Test-only helpers shared by the authz unit specs (not exported from the package).
-import type { ExecutionContext } from '@nestjs/common';
+import type { CanActivate, ExecutionContext } from '@nestjs/common';
+import { DiscoveryService, Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import { EzidAuthorizationHookRegistry } from '../../src/authz/authorization-hook.registry';
+import type { ResolvedEzidOptions } from '../../src/ezid-options.validation';
 import type { EzidRole, EzidTenant, EzidUser } from '../../src/interfaces/ezid-user.interface';
 
 export const T1 = '664e2686a1b2c3d4e5f60001';
@@ -51,4 +54,23 @@ export function contextFor(
   const ctx = new ExecutionContextHost(args, cls as never, handler);
   ctx.setType(type);
   return ctx;
+}
+
+/** An initialized `EzidAuthorizationHookRegistry` over a fake discovery that lists `hooks` (no controllers). */
+export function hookRegistry(
+  options: ResolvedEzidOptions,
+  hooks: CanActivate[] = [],
+): EzidAuthorizationHookRegistry {
+  const wrappers = hooks.map((instance) => ({
+    metatype: instance.constructor,
+    instance,
+    scope: undefined,
+    isTransient: false,
+    durable: false,
+    isDependencyTreeStatic: () => true,
+  }));
+  const discovery = { getProviders: () => wrappers, getControllers: () => [] } as unknown as DiscoveryService;
+  const registry = new EzidAuthorizationHookRegistry(discovery, new Reflector(), options);
+  registry.onModuleInit();
+  return registry;
 }

@@ -45,6 +45,7 @@ describe('EzidModule options validation', () => {
       header: 'x-tenant-id',
       resolve: undefined,
       singleTenantFallback: false,
+      resolveTimeoutMs: 5000,
     });
     expect(o.profile.source).toBe('token');
     expect(o.callback).toMatchObject({ path: '/auth/ezid', mode: 'json', redirectAllowList: ['/'] });
@@ -190,6 +191,17 @@ describe('EzidModule options validation', () => {
     ['token.jwks.timeoutMs', -1],
   ])('rejects a bad %s (%d)', (path, timeoutMs) => {
     expect(paths(failWith({ ...valid(), token: { ...valid().token, jwks: { timeoutMs } } }))).toContain(path);
+  });
+
+  it('tenant.resolveTimeoutMs is 5000 ms by default, a positive integer of at most 60000 when set', () => {
+    expect(
+      resolveEzidOptions({ ...valid(), tenant: { resolveTimeoutMs: 250 } }).tenant.resolveTimeoutMs,
+    ).toBe(250);
+    for (const bad of [0, -1, 1.5, 60_001, '100' as unknown as number]) {
+      expect(paths(failWith({ ...valid(), tenant: { resolveTimeoutMs: bad } }))).toContain(
+        'tenant.resolveTimeoutMs',
+      );
+    }
   });
 
   it('tenant.singleTenantFallback is off by default, a boolean when set', () => {
