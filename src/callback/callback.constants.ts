@@ -53,6 +53,3 @@ export const EZID_REUSE_GRACE_DEFAULT_SEC = 10;
 
 /** Most successor sessions held for the grace window per process (a full store ends a grace early). */
 export const EZID_REUSE_GRACE_MAX_ENTRIES = 10_000;
-
-/** Longest chain of rotations followed when a reused refresh token revokes its session family. */
-export const EZID_REFRESH_FAMILY_MAX_DEPTH = 64;

@@ -213,7 +213,8 @@ export class EzidCallbackController {
    * Ends the session: revokes its access and refresh tokens in this module (see
    * `EzidCallbackService.logout`) and clears the cookies (cookie mode). The tokens come from the
    * cookies in cookie mode; in json mode, the access token from `Authorization: Bearer` and the
-   * refresh token from the body. 204, also when there was nothing to revoke.
+   * refresh token from the body. 204, also when there was nothing to revoke. On a 503 (nothing could
+   * be recorded for the refresh token) the refresh cookie is kept, so a retry can still revoke it.
    */
   @Public()
   @UseGuards(EzidSessionThrottlerGuard)
@@ -240,9 +241,13 @@ export class EzidCallbackController {
         }
         await this.callbacks.logout({ accessToken, refreshToken: dto?.refreshToken });
       }
-    } finally {
-      this.clearSession(res);
+    } catch (err) {
+      // Not recorded (EZiD could not validate the refresh token, or the list is full): the access and
+      // flow cookies go, the refresh cookie stays so the browser's retry can still revoke it.
+      this.clearSession(res, { keepRefresh: true });
+      throw err;
     }
+    this.clearSession(res);
   }
 
   /** The signed-in user (guarded by `EzidAuthGuard`, which reads the access cookie in cookie mode). */
@@ -418,11 +423,11 @@ export class EzidCallbackController {
     return { user };
   }
 
-  private clearSession(res: unknown): void {
+  private clearSession(res: unknown, o: { keepRefresh?: boolean } = {}): void {
     if (this.mode !== 'cookie') return;
     appendSetCookies(res, [
       clearedCookie(this.names.access, this.secure),
-      clearedCookie(this.names.refresh, this.secure),
+      ...(o.keepRefresh ? [] : [clearedCookie(this.names.refresh, this.secure)]),
       clearedCookie(this.names.flow, this.secure),
     ]);
   }

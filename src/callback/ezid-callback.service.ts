@@ -19,7 +19,6 @@ import { InjectEzidOptions } from '../ezid.module-definition';
 import type { EzidUser } from '../interfaces/ezid-user.interface';
 import {
   EZID_REFRESH_COOKIE_MAX_AGE_SEC,
-  EZID_REFRESH_FAMILY_MAX_DEPTH,
   EZID_REUSE_GRACE_DEFAULT_SEC,
   EZID_REUSE_GRACE_MAX_ENTRIES,
   EZID_ROTATION_DEFAULT_MAX_ENTRIES,
@@ -392,6 +391,12 @@ export class EzidCallbackService {
         if (!r.tokens) throw sessionExpired();
         return this.session('api', r.tokens);
       });
+      if (this.revocations.isRevoked(id)) {
+        // Revoked while the upstream call was in flight (reuse of an earlier token in this chain, or
+        // logout): the new session is born revoked instead of escaping as the chain's new tip.
+        await this.revokeRotated(session);
+        throw sessionExpired();
+      }
       await this.recordRotation(id, session);
       this.graces?.set(id, { exact: exactHash(taggedRefreshToken), client: clientHash(client), session });
       return { session, superseded: false };
@@ -579,17 +584,39 @@ export class EzidCallbackService {
     return g.session;
   }
 
-  /** Reuse detected: revokes every session the reused token was rotated into. */
+  /** Revokes a session that was rotated into after its predecessor was revoked. */
+  private async revokeRotated(next: EzidSession): Promise<void> {
+    try {
+      if (next.refreshToken)
+        await this.put(refreshTokenRevocationId(next.refreshToken), this.refreshExpiry());
+      await this.revokeAccessToken(next.accessToken);
+    } catch {
+      // A full list: the session is still not handed out.
+    }
+  }
+
+  /**
+   * Reuse detected: revokes every session the reused token was rotated into, however long the chain
+   * (a thief who rotated N times keeps nothing): the access token of each rotation that has not
+   * expired yet, and the refresh token at the tip of the chain (the only one not already caught as
+   * reuse by its own rotation record). The walk is bounded by the rotation store's size; a visited
+   * set stops any cycle.
+   */
   private async revokeFamily(id: string): Promise<void> {
+    const seen = new Set<string>([id]);
     let rec = this.rotated.get(id);
-    for (let depth = 0; rec && depth < EZID_REFRESH_FAMILY_MAX_DEPTH; depth++) {
+    while (rec) {
       try {
-        if (rec.accessId) await this.put(rec.accessId, rec.accessExpMs);
-        if (rec.refreshId) await this.put(rec.refreshId, this.refreshExpiry());
+        if (rec.accessId && rec.accessExpMs > Date.now()) await this.put(rec.accessId, rec.accessExpMs);
+        const next = rec.refreshId !== undefined && !seen.has(rec.refreshId) ? rec.refreshId : undefined;
+        const nextRec = next !== undefined ? this.rotated.get(next) : undefined;
+        if (next !== undefined && nextRec === undefined) await this.put(next, this.refreshExpiry());
+        if (next !== undefined) seen.add(next);
+        rec = nextRec;
       } catch {
-        // A full list: the reuse is still refused; the successor lives until its own expiry.
+        // A full list: the reuse is still refused; the rest of the chain lives until its own expiry.
+        return;
       }
-      rec = rec.refreshId ? this.rotated.get(rec.refreshId) : undefined;
     }
   }
 

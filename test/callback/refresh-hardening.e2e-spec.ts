@@ -10,6 +10,7 @@ import {
   CallbackTestApp,
   CookieJar,
   PLATFORMS,
+  createGate,
   eventCount,
   linkParam,
   startCallbackApp,
@@ -24,6 +25,11 @@ const ROTATIONS = 2000;
 interface Session {
   accessToken: string;
   refreshToken: string;
+}
+
+/** Resolves once `done()` holds, checking on every turn of the event loop (no fixed sleeps). */
+async function waitFor(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((r) => setImmediate(r));
 }
 
 describe.each(PLATFORMS)('refresh and logout hardening (%s)', (platform) => {
@@ -125,7 +131,7 @@ describe.each(PLATFORMS)('refresh and logout hardening (%s)', (platform) => {
       expect((await me(t, s.accessToken)).json).toMatchObject({ code: 'token_revoked' });
     });
 
-    it('cookie mode: a junk refresh cookie during an outage is 503 idp_unavailable, the cookies are cleared and nothing is recorded', async () => {
+    it('cookie mode: a junk refresh cookie during an outage is 503 idp_unavailable, nothing is recorded, and the refresh cookie is kept for the retry', async () => {
       const list = new EzidInMemoryRevocationList(4);
       const t = await start({
         callback: { mode: 'cookie' },
@@ -138,9 +144,38 @@ describe.each(PLATFORMS)('refresh and logout hardening (%s)', (platform) => {
         const r = await t.request('POST', '/logout', { headers: { cookie: `ezid_rt=api.junk-${i}` } });
         expect(r.status).toBe(503);
         expect(r.json).toMatchObject({ code: 'idp_unavailable' });
-        expect(r.res.headers.getSetCookie().some((c) => c.startsWith('ezid_rt=;'))).toBe(true);
+        expect(r.res.headers.getSetCookie().some((c) => c.startsWith('ezid_at=;'))).toBe(true);
+        expect(r.res.headers.getSetCookie().some((c) => c.startsWith('ezid_rt='))).toBe(false);
       }
       expect(list.size).toBe(0);
+    });
+
+    it('cookie mode: a logout during an outage keeps the refresh cookie, so the retry revokes it (a stolen copy dies too)', async () => {
+      const t = await start({
+        callback: { mode: 'cookie' },
+        ownPublicUrl: true,
+        extra: { http: { retries: 0 } },
+      });
+      const jar = new CookieJar();
+      await t.request('POST', '/magic-link', { body: { email: 'alice@example.com' }, jar });
+      jar.store(
+        await fetch(emu.outbox.last('alice@example.com')!.link!, {
+          headers: { cookie: jar.header()! },
+          redirect: 'manual',
+        }),
+      );
+      const stolen = jar.cookies.get('ezid_rt')!;
+      expect(stolen).toBeTruthy();
+      emu.fault(LEGACY_REFRESH, { status: 503 });
+      const failed = await t.request('POST', '/logout', { jar });
+      expect(failed.status).toBe(503);
+      expect(jar.cookies.get('ezid_rt')).toBe(stolen);
+      expect(jar.cookies.has('ezid_at')).toBe(false);
+      emu.clearFaults();
+      expect((await t.request('POST', '/logout', { jar })).status).toBe(204);
+      expect(jar.cookies.has('ezid_rt')).toBe(false);
+      const replay = await t.request('POST', '/refresh', { headers: { cookie: `ezid_rt=${stolen}` } });
+      expect(replay.status).toBe(401);
     });
 
     it('a valid access token is still revoked when EZiD cannot validate the refresh token', async () => {
@@ -376,6 +411,53 @@ describe.each(PLATFORMS)('refresh and logout hardening (%s)', (platform) => {
       expect(tab2.res.headers.getSetCookie()).toEqual([]);
       jar.store(tab1.res);
       expect((await t.request('POST', '/refresh', { headers: { cookie: jar.header()! } })).status).toBe(200);
+    });
+  });
+
+  describe('reuse ends the whole chain, however long', () => {
+    it('a thief who rotated the stolen token 70 times (past any fixed depth) loses the tip session when the victim presents it', async () => {
+      const t = await start();
+      const victim = await signIn(t);
+      let thief = victim;
+      const thiefAccess: string[] = [];
+      for (let i = 0; i < 70; i++) {
+        const r = await refresh(t, thief.refreshToken);
+        expect(r.status).toBe(200);
+        thief = r.json as unknown as Session;
+        thiefAccess.push(thief.accessToken);
+      }
+      expect((await me(t, thief.accessToken)).status).toBe(200);
+      const replay = await t.request('POST', '/refresh', {
+        headers: { 'user-agent': 'victim-browser/1.0' },
+        body: { refreshToken: victim.refreshToken },
+      });
+      expect(replay.json).toMatchObject({ code: 'refresh_token_reused' });
+      // The tip and every unexpired access token of the chain are refused.
+      expect((await me(t, thief.accessToken)).json).toMatchObject({ code: 'token_revoked' });
+      expect((await me(t, thiefAccess[0])).json).toMatchObject({ code: 'token_revoked' });
+      const tip = await refresh(t, thief.refreshToken);
+      expect(tip.status).toBe(401);
+      expect(tip.text).not.toContain('accessToken');
+    });
+
+    it('a rotation in flight when reuse is detected is born revoked: the thief never gets a live session out of it', async () => {
+      const t = await start();
+      const victim = await signIn(t);
+      const thief = (await refresh(t, victim.refreshToken)).json as unknown as Session;
+      const gate = createGate();
+      emu.fault(LEGACY_REFRESH, { gate: gate.promise, times: 1 });
+      const inFlight = refresh(t, thief.refreshToken);
+      await waitFor(() => emu.requestCount(LEGACY_REFRESH) >= 2);
+      const replay = await t.request('POST', '/refresh', {
+        headers: { 'user-agent': 'victim-browser/1.0' },
+        body: { refreshToken: victim.refreshToken },
+      });
+      expect(replay.json).toMatchObject({ code: 'refresh_token_reused' });
+      gate.open();
+      const late = await inFlight;
+      expect(late.status).toBe(401);
+      expect(late.json).toMatchObject({ code: 'session_expired' });
+      expect(late.text).not.toContain('accessToken');
     });
   });
 
