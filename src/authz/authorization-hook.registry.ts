@@ -82,6 +82,7 @@ export class EzidAuthorizationHookRegistry implements OnModuleInit {
     );
     const lines = routeWarnings(this.discovery, this.reflector, this.options.tenant.param, {
       globalGuard: this.options.globalGuard,
+      hooks: this.list.length,
     });
     for (const line of lines) this.logger.warn(line);
   }

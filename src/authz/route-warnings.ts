@@ -8,7 +8,12 @@ import {
 } from '@nestjs/common/constants';
 import { ApplicationConfig, ModulesContainer } from '@nestjs/core';
 import type { DiscoveryService, Reflector } from '@nestjs/core';
-import { EZID_ROLES_GUARD_MARKER, PERMISSIONS_METADATA, ROLES_METADATA } from '../common/ezid-metadata';
+import {
+  EZID_ROLES_GUARD_MARKER,
+  PERMISSIONS_METADATA,
+  PUBLIC_METADATA,
+  ROLES_METADATA,
+} from '../common/ezid-metadata';
 
 const PARAM = /:([A-Za-z0-9_]+)/g;
 
@@ -152,7 +157,7 @@ export function routeWarnings(
   discovery: DiscoveryService,
   reflector: Reflector,
   tenantParam: string,
-  options: { readonly globalGuard: boolean },
+  options: { readonly globalGuard: boolean; readonly hooks?: number },
 ): string[] {
   const out = new Set<string>();
   const mounted = new MountedPaths(discovery);
@@ -173,7 +178,16 @@ export function routeWarnings(
         classHasRule ||
         reflector.get(ROLES_METADATA, handler) !== undefined ||
         reflector.get(PERMISSIONS_METADATA, handler) !== undefined;
-      if (!hasRule) continue;
+      if (!hasRule) {
+        if (options.globalGuard) {
+          for (const line of deferredWarnings(cls, handler, name, method, mounted, modulePath, reflector, {
+            tenantParam,
+            hooks: options.hooks ?? 0,
+          }))
+            out.add(line);
+        }
+        continue;
+      }
       const guarded =
         options.globalGuard ||
         listsRolesGuard(Reflect.getMetadata(GUARDS_METADATA, handler)) ||
@@ -217,6 +231,48 @@ export function routeWarnings(
     }
   }
   return [...out];
+}
+
+/**
+ * `@Public()` routes without a rule whose `@UseGuards()` list ends with a guard other than
+ * `EzidRolesGuard` (the Passport short form, `@UseGuards(AuthGuard('ezid-jwt'))`), when the route names
+ * a tenant in its path or authorization hooks exist: a user that guard attaches is authorized only by
+ * `EzidDeferredAuthorizationInterceptor`, which runs after the app's own app-wide interceptors.
+ */
+function deferredWarnings(
+  cls: new (...a: unknown[]) => unknown,
+  handler: object,
+  name: string,
+  method: RequestMethod,
+  mounted: MountedPaths,
+  modulePath: string,
+  reflector: Reflector,
+  o: { readonly tenantParam: string; readonly hooks: number },
+): string[] {
+  const isPublic =
+    reflector.get(PUBLIC_METADATA, handler as never) === true || reflector.get(PUBLIC_METADATA, cls) === true;
+  if (!isPublic) return [];
+  const guards = [
+    ...((Reflect.getMetadata(GUARDS_METADATA, cls) as unknown[] | undefined) ?? []),
+    ...((Reflect.getMetadata(GUARDS_METADATA, handler) as unknown[] | undefined) ?? []),
+  ].filter((g) => !isEzidAuthGuard(g));
+  if (guards.length === 0 || isRolesGuard(guards[guards.length - 1])) return [];
+  const out: string[] = [];
+  for (const prefix of paths(Reflect.getMetadata(PATH_METADATA, cls))) {
+    for (const sub of paths(Reflect.getMetadata(PATH_METADATA, handler))) {
+      const path = mounted.withPrefix(join(join(modulePath, prefix), sub), method);
+      const namesTenant = [...path.matchAll(PARAM)].some((m) => m[1] === o.tenantParam);
+      if (!namesTenant && o.hooks === 0) continue;
+      out.push(
+        `${RequestMethod[method] ?? 'ALL'} ${path} (${cls.name}.${name}) is @Public() and its @UseGuards() ` +
+          `does not end with EzidRolesGuard: a user a later guard attaches (AuthGuard('ezid-jwt')) is ` +
+          `authorized (tenant membership, hooks) only by EzidDeferredAuthorizationInterceptor, after your ` +
+          `own app-wide interceptors (a cache interceptor would answer first). List EzidRolesGuard last: ` +
+          `@UseGuards(AuthGuard('ezid-jwt'), EzidRolesGuard).`,
+      );
+    }
+  }
+  return out;
 }
 
 function findOwner(proto: object, name: string): object {

@@ -2,7 +2,18 @@
 // the app-wide EzidRolesGuard ran; the membership check and the authorization hooks must still see
 // that user (the app-wide deferred-authorization interceptor, or EzidRolesGuard listed after the
 // Passport guard). Rules are never skipped. Express and Fastify, the emulator's tokens over real HTTP.
-import { CanActivate, Controller, ExecutionContext, Get, Injectable, UseGuards } from '@nestjs/common';
+import {
+  CallHandler,
+  CanActivate,
+  Controller,
+  ExecutionContext,
+  Get,
+  Injectable,
+  NestInterceptor,
+  UseGuards,
+} from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { Observable, of, tap } from 'rxjs';
 import { AuthGuard } from '@nestjs/passport';
 import {
   CurrentTenant,
@@ -28,6 +39,17 @@ class BlockBobGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const user = getEzidUser(context) ?? context.switchToHttp().getRequest<{ user?: { id: string } }>().user;
     return user?.id !== EMULATOR_IDS.bob;
+  }
+}
+
+/** An app's own app-wide interceptor that answers from a URL-keyed cache (it runs before the module's). */
+@Injectable()
+class UrlCacheInterceptor implements NestInterceptor {
+  private readonly cache = new Map<string, unknown>();
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const url = context.switchToHttp().getRequest<{ url: string }>().url;
+    if (this.cache.has(url)) return of(this.cache.get(url));
+    return next.handle().pipe(tap((body) => this.cache.set(url, body)));
   }
 }
 
@@ -158,6 +180,44 @@ describe.each(PLATFORMS)('the Passport recipe on %s', (platform) => {
 
     it('a @Public() route called anonymously stays public', async () => {
       expect(await call('/open')).toBe(200);
+    });
+
+    it('the short form (@UseGuards not ending with EzidRolesGuard) on a tenant route, or with hooks, is named at boot', async () => {
+      const lines = logger.lines.filter(
+        (l) => l.startsWith('warn') && l.includes('does not end with EzidRolesGuard'),
+      );
+      if (!globalGuard) {
+        expect(lines).toHaveLength(0);
+        return;
+      }
+      expect(lines.map((l) => /(GET \S+)/.exec(l)?.[1]).sort()).toEqual([
+        'GET /pp/me',
+        'GET /pp/orgs/:tenantId',
+      ]);
+      expect(lines.join('\n')).not.toContain('/pp/listed/');
+    });
+  });
+
+  describe('with an app-wide interceptor of the app that answers from a cache', () => {
+    let app: AuthzApp;
+    beforeAll(async () => {
+      app = await startAuthzApp(platform, emu, [PassportController], {}, (b) => b, {
+        providers: [BlockBobGuard, { provide: APP_INTERCEPTOR, useClass: UrlCacheInterceptor }],
+      });
+    });
+    afterAll(async () => {
+      await app?.close();
+    });
+
+    it('the documented recipe authorizes in the guard phase, before any interceptor: a cached answer never reaches a non-member', async () => {
+      const outsider = emu.mintAccessToken('outsider@example.com');
+      expect(await outcomeOf(await app.get(`/pp/listed/orgs/${A}`, bearer(alice)))).toBe(200);
+      expect(await outcomeOf(await app.get(`/pp/listed/orgs/${A}`, bearer(outsider)))).toBe(
+        '403 tenant_forbidden',
+      );
+      expect(await outcomeOf(await app.get(`/pp/listed/orgs/${A}`, bearer(bob)))).toBe(
+        '403 tenant_forbidden',
+      );
     });
   });
 });
