@@ -1,4 +1,4 @@
-import { randomUUID, verify } from 'node:crypto';
+import { randomBytes, randomUUID, verify } from 'node:crypto';
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import {
@@ -8,11 +8,18 @@ import {
   resolveEndpointTable,
 } from '../client/ezid-endpoints';
 import { isLoopbackHost } from '../ezid-options.validation';
+import type { EzidModuleOptions } from '../ezid.options';
 import { DEFAULT_EMULATOR_SEED } from './default-seed';
 import { EmulatorRequest, EmulatorResponse, apiError, legacyError } from './emulator-handlers';
 import { EMULATOR_HANDLERS } from './emulator-handler-table';
 import { EmulatorKeyPair, generateEmulatorKey, objectId, publicJwk, signJws } from './emulator-jwt';
 import { EmulatorStore, StoredUser } from './emulator-store';
+import {
+  EzidEmulatorModuleOverrides,
+  EzidTestTokenOptions,
+  buildTenantsClaim,
+  mergeModuleOptions,
+} from './emulator-kit';
 import type {
   EmulatorFault,
   EmulatorOutbox,
@@ -21,6 +28,9 @@ import type {
   MintOverrides,
   OutboxMessage,
 } from './emulator.types';
+
+/** Default client id of `EzidEmulator.start()` when none is given. */
+export const EZID_EMULATOR_DEFAULT_CLIENT_ID = 'ezid-test-client';
 
 /** Default `iss` of emulator tokens. */
 export const EZID_EMULATOR_DEFAULT_ISSUER = 'https://ezid.emulator';
@@ -44,10 +54,10 @@ interface Route {
  * anything else is 403 `host_not_allowed` (DNS-rebinding defence).
  *
  * @example
- * const emulator = await EzidEmulator.start({ clientId: 'cli_test', clientSecret: 'secret' });
- * // EzidModule.forRoot({ clientId: 'cli_test', clientSecret: 'secret', apiBaseUrl: emulator.url,
- * //   token: { jwksUri: emulator.jwksUri, issuer: emulator.issuer } })
- * await emulator.stop();
+ * const emu = await EzidEmulator.start(); // client 'ezid-test-client', a random secret
+ * Test.createTestingModule({ imports: [EzidModule.forRoot(emu.moduleOptions())], controllers: [...] });
+ * const token = emu.tokenFor('bob@example.com'); // Admin in org2 (id: emu.tenantId('org2'))
+ * await emu.stop();
  */
 export class EzidEmulator {
   /** `http://127.0.0.1:<port>`: use as `apiBaseUrl` (and `legacyApiBaseUrl`). */
@@ -72,7 +82,8 @@ export class EzidEmulator {
   /** @internal */ readonly store = new EmulatorStore();
   /** @internal */ readonly options: Readonly<EzidEmulatorOptions>;
 
-  private readonly clientSecret: string;
+  /** Kept out of `options`, `JSON.stringify` and `util.inspect` (an ES private field). */
+  readonly #clientSecret: string;
   private readonly routes: Route[];
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -90,14 +101,15 @@ export class EzidEmulator {
     options: EzidEmulatorOptions,
     url: string,
   ) {
-    this.options = Object.freeze({ ...options });
+    const { clientSecret, ...rest } = options;
+    this.options = Object.freeze(rest) as Readonly<EzidEmulatorOptions>;
     this.url = url;
     this.jwksUri = `${url}/api/.well-known/jwks.json`;
     this.issuer = options.issuer ?? EZID_EMULATOR_DEFAULT_ISSUER;
     this.audience = options.audience;
     this.clientId = options.clientId;
     this.customDomain = options.customDomain ?? 'login.example.com';
-    this.clientSecret = options.clientSecret;
+    this.#clientSecret = clientSecret;
     this.accessTokenTtlSec = options.accessTokenTtlSec ?? 600;
     this.codeTtlSec = options.codeTtlSec ?? 300;
     const table = resolveEndpointTable(options.endpoints ?? {});
@@ -125,18 +137,37 @@ export class EzidEmulator {
     };
   }
 
-  /** Starts an emulator on 127.0.0.1 (`port` 0 by default) with the default seed. */
-  static async start(options: EzidEmulatorOptions): Promise<EzidEmulator> {
-    if (!options?.clientId || !options.clientSecret) {
-      throw new TypeError('EzidEmulator.start() needs clientId and clientSecret');
+  /**
+   * Starts an emulator on 127.0.0.1 (`port` 0 by default) with the default seed. Without `clientId` the
+   * client is `'ezid-test-client'`; without `clientSecret` a random secret is generated for this
+   * emulator (never logged; `moduleOptions()` passes it to the module).
+   */
+  static async start(options: Partial<EzidEmulatorOptions> = {}): Promise<EzidEmulator> {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError('EzidEmulator.start(options?) takes an options object');
     }
+    for (const key of ['clientId', 'clientSecret'] as const) {
+      if (
+        key in options &&
+        options[key] !== undefined &&
+        (typeof options[key] !== 'string' || !options[key])
+      ) {
+        throw new TypeError(`EzidEmulator.start(): ${key} must be a non-empty string when given`);
+      }
+    }
+    const resolved: EzidEmulatorOptions = {
+      ...options,
+      clientId: options.clientId ?? EZID_EMULATOR_DEFAULT_CLIENT_ID,
+      clientSecret: options.clientSecret ?? `emu_${randomBytes(24).toString('base64url')}`,
+    };
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+      server.listen(resolved.port ?? 0, '127.0.0.1', () => resolve());
     });
     const { port } = server.address() as AddressInfo;
-    const emulator = new EzidEmulator(server, options, `http://127.0.0.1:${port}`);
+    const emulator = new EzidEmulator(server, resolved, `http://127.0.0.1:${port}`);
+    RUNNING.set(emulator.url, emulator);
     server.on('connection', (socket: Socket) => {
       emulator.sockets.add(socket);
       socket.on('close', () => emulator.sockets.delete(socket));
@@ -159,6 +190,7 @@ export class EzidEmulator {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    if (RUNNING.get(this.url) === this) RUNNING.delete(this.url);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -261,6 +293,83 @@ export class EzidEmulator {
     return this.mint('id', this.requireUser(user ?? 'demo@example.com'), overrides);
   }
 
+  /**
+   * Module options wired to this emulator, for `EzidModule.forRoot(emu.moduleOptions())`: `clientId`,
+   * `clientSecret`, `apiBaseUrl` and `legacyApiBaseUrl` (both `url`), `token.jwksUri`, `token.issuer`,
+   * `token.audience` (when the emulator has one) and `callback: false`. `overrides` are merged over them,
+   * `token` and `callback` key by key (a key set to `undefined` removes it, e.g.
+   * `{ token: { jwksUri: undefined, publicKey: emu.publicKeyPem } }`).
+   *
+   * @example
+   * Test.createTestingModule({ imports: [EzidModule.forRoot(emu.moduleOptions({ callback: { mode: 'cookie' } }))] });
+   */
+  moduleOptions(overrides: EzidEmulatorModuleOverrides = {}): EzidModuleOptions {
+    return mergeModuleOptions(
+      {
+        clientId: this.clientId,
+        clientSecret: this.#clientSecret,
+        apiBaseUrl: this.url,
+        legacyApiBaseUrl: this.url,
+        token: { jwksUri: this.jwksUri, issuer: this.issuer, audience: this.audience },
+        callback: false,
+      },
+      overrides,
+    );
+  }
+
+  /**
+   * The id of a tenant by name (`'org1'` -> `'664e2686a1b2c3d4e5f60001'`) or by id. Routes take the id
+   * (`/orgs/${emu.tenantId('org1')}/...`). Throws, naming the known tenants, when there is no such tenant.
+   */
+  tenantId(nameOrId: string): string {
+    const tenant =
+      this.store.tenants.get(nameOrId) ?? [...this.store.tenants.values()].find((t) => t.name === nameOrId);
+    if (!tenant) {
+      const known = [...this.store.tenants.values()].map((t) => `${t.name} (${t.id})`).join(', ') || 'none';
+      throw new Error(`EzidEmulator: unknown tenant "${nameOrId}". Known tenants: ${known}.`);
+    }
+    return tenant.id;
+  }
+
+  /**
+   * A signed access token for a seeded user (email or id), exactly as the emulator issues at login: its
+   * `tenants` claim lists the user's memberships in EZiD's shape, with `options.tenants` merged over them
+   * tenant by tenant (or replacing them with `replaceTenants: true`). Throws, naming the known users, for
+   * an unknown user, and for an unknown tenant name.
+   *
+   * @example
+   * emu.tokenFor('alice@example.com', { tenants: { org2: ['Admin'] } }); // Member in org1, Admin in org2
+   * emu.tokenFor('bob@example.com', { tenants: { org1: { permissions: ['Billing Manage'] } }, replaceTenants: true });
+   * emu.tokenFor('demo@example.com', { expiresInSec: -60 }); // already expired
+   */
+  tokenFor(user: string, options: EzidTestTokenOptions = {}): string {
+    const stored = this.store.findUser(user);
+    if (!stored) {
+      const known =
+        [...this.store.users.values()].map((u) => u.email || u.phone || u.id).join(', ') || 'none';
+      throw new Error(`EzidEmulator.tokenFor(): unknown user "${user}". Known users: ${known}.`);
+    }
+    const tenants = buildTenantsClaim(this.store, stored, options, (ref) => this.tenantId(ref));
+    const ttl = options.expiresInSec;
+    // An expired token that is otherwise valid: issued a minute before it expired (not `exp < iat`).
+    const issuedAt = ttl !== undefined && ttl <= 0 ? Math.floor(Date.now() / 1000) + ttl - 60 : undefined;
+    return this.mint('access', stored, {
+      claims: { tenants, ...(options.claims ?? {}) },
+      expiresInSec: issuedAt === undefined ? ttl : 60,
+      issuedAt,
+    });
+  }
+
+  /** `{ authorization: 'Bearer <tokenFor(user, options)>' }`, for supertest's `.set()` or `fetch` headers. */
+  authHeader(user: string, options: EzidTestTokenOptions = {}): { authorization: string } {
+    return { authorization: `Bearer ${this.tokenFor(user, options)}` };
+  }
+
+  /** @internal The running emulator serving `url`, if any (used by `ezidRunAs`). */
+  static running(url: string): EzidEmulator | undefined {
+    return RUNNING.get(url.replace(/\/+$/, ''));
+  }
+
   /** Injects a fault on an endpoint (table name or `'jwks'`); `null` clears it. */
   fault(endpoint: string, fault: EmulatorFault | null): void {
     this.assertEndpointName(endpoint);
@@ -357,7 +466,7 @@ export class EzidEmulator {
   /** @internal Checks the legacy body credentials. */
   checkLegacyCredentials(body: Record<string, unknown>): string | undefined {
     if (body.client_id !== this.clientId) return 'Client is not registered';
-    if (body.client_secret !== this.clientSecret) return 'Invalid Client Secret';
+    if (body.client_secret !== this.#clientSecret) return 'Invalid Client Secret';
     return undefined;
   }
 
@@ -608,6 +717,9 @@ export class EzidEmulator {
     tick();
   }
 }
+
+/** Running emulators by `url`, so `ezidRunAs` can mint for `{ user }` from the app's `apiBaseUrl`. */
+const RUNNING = new Map<string, EzidEmulator>();
 
 function dropUndefined(obj: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
