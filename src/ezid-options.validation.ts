@@ -186,6 +186,7 @@ class EzidJwksOptionsDto {
   @IsOptional() @IsInt() @Min(0) @Max(3600) cooldownSec?: number;
   @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) @Max(60_000) timeoutMs?: number;
   @IsOptional() @IsInt() @Min(0) staleIfErrorSec?: number;
+  @IsOptional() @IsBoolean() prefetch?: boolean;
 }
 
 class EzidTokenOptionsDto {
@@ -292,6 +293,7 @@ export interface ResolvedEzidOptions {
       readonly cooldownSec: number;
       readonly timeoutMs: number;
       readonly staleIfErrorSec: number;
+      readonly prefetch: boolean;
     };
   };
   readonly globalGuard: boolean;
@@ -571,6 +573,7 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
         cooldownSec: jwks?.cooldownSec ?? 30,
         timeoutMs: jwks?.timeoutMs ?? 5000,
         staleIfErrorSec: jwks?.staleIfErrorSec ?? 3000,
+        prefetch: jwks?.prefetch ?? true,
       },
     },
     globalGuard: root.globalGuard ?? true,

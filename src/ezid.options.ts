@@ -55,6 +55,13 @@ export interface EzidJwksOptions {
   timeoutMs?: number;
   /** How long known keys keep working after `cacheMaxAgeSec` while the JWKS cannot be fetched. Default 3000 s. `0` disables. */
   staleIfErrorSec?: number;
+  /**
+   * Fetch the JWKS in the background once the app has booted (`onApplicationBootstrap`), so the first
+   * request does not wait for it and a wrong `jwksUri` shows as one warning at start-up (naming the
+   * host, never the path or query). Boot never waits for it and never fails because of it. No effect
+   * with `publicKey`. Default `true`.
+   */
+  prefetch?: boolean;
 }
 
 export interface EzidTokenOptions {

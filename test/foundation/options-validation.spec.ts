@@ -37,6 +37,7 @@ describe('EzidModule options validation', () => {
       cooldownSec: 30,
       timeoutMs: 5000,
       staleIfErrorSec: 3000,
+      prefetch: true,
     });
     expect(o.globalGuard).toBe(true);
     expect(o.http).toEqual({ timeoutMs: 10000, retries: 2, maxResponseBytes: 1048576 });
@@ -191,6 +192,14 @@ describe('EzidModule options validation', () => {
     ['token.jwks.timeoutMs', -1],
   ])('rejects a bad %s (%d)', (path, timeoutMs) => {
     expect(paths(failWith({ ...valid(), token: { ...valid().token, jwks: { timeoutMs } } }))).toContain(path);
+  });
+
+  it('token.jwks.prefetch is a boolean (default true)', () => {
+    const jwks = (prefetch: unknown) => ({ ...valid(), token: { ...valid().token, jwks: { prefetch } } });
+    expect(resolveEzidOptions(jwks(false) as EzidModuleOptions).token.jwks.prefetch).toBe(false);
+    for (const bad of ['false', 0, 1]) {
+      expect(paths(failWith(jwks(bad) as EzidModuleOptions))).toContain('token.jwks.prefetch');
+    }
   });
 
   it('tenant.resolveTimeoutMs is 5000 ms by default, a positive integer of at most 60000 when set', () => {
