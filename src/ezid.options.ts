@@ -184,6 +184,15 @@ export interface EzidCallbackOptions {
   mode?: 'json' | 'cookie';
   /** Same-origin paths the GET callback may redirect to. Default `['/']`. */
   redirectAllowList?: string[];
+  /**
+   * Cookie mode: where a failed `GET /callback` (a browser navigation: reused or expired link,
+   * missing or mismatched flow cookie, an EZiD error) sends the browser, with a 303 and the stable
+   * error code in the query: `<errorRedirect>?ezid_error=<code>`. A path on `redirectAllowList`
+   * (checked at boot: no other origin, no query, no percent-encoding). `false` answers the JSON error
+   * instead. Default: the first `redirectAllowList` entry (the default post-login path, `/`).
+   * @example `errorRedirect: '/login'` → `303 Location: /login?ezid_error=invalid_code`
+   */
+  errorRedirect?: string | false;
   /** Public URL of the app (used to build magic links and to decide whether cookies are Secure). https, or plain http only for exactly `localhost`, 127.0.0.0/8 and `[::1]`. */
   publicUrl?: string;
   /** Secret used to sign the login-flow cookie (cookie mode). Default: derived from `clientSecret`. */
