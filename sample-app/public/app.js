@@ -175,13 +175,13 @@ const SIGN_IN_ERRORS = {
   idp_unavailable: 'The sign-in service is unavailable right now. Try again in a moment.',
   rate_limited: 'Too many attempts. Wait a minute, then try again.',
 };
-const signInError = new URLSearchParams(location.search).get('ezid_error');
+const signInError = new window.URLSearchParams(window.location.search).get('ezid_error');
 if (signInError) {
   const message = SIGN_IN_ERRORS[signInError] || 'Sign-in failed. Send yourself a new link.';
   $('login-error').textContent = message;
   $('login-error').dataset.code = signInError;
   $('login-error').hidden = false;
-  history.replaceState(null, '', location.pathname);
+  window.history.replaceState(null, '', window.location.pathname);
 }
 
 loadMe();
