@@ -20,6 +20,7 @@ import {
   EZID_ROTATION_DEFAULT_TTL_SEC,
   EZID_SESSION_RATE_LIMIT_DEFAULT,
 } from './callback/callback.constants';
+import { sanitizeRedirect } from './callback/redirect-sanitizer';
 import { EzidConfigurationError, EzidConfigurationIssue } from './ezid.errors';
 import type { EzidModuleOptions } from './ezid.options';
 import type { EzidUser } from './interfaces/ezid-user.interface';
@@ -186,6 +187,7 @@ class EzidJwksOptionsDto {
   @IsOptional() @IsInt() @Min(0) @Max(3600) cooldownSec?: number;
   @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) @Max(60_000) timeoutMs?: number;
   @IsOptional() @IsInt() @Min(0) staleIfErrorSec?: number;
+  @IsOptional() @IsBoolean() prefetch?: boolean;
 }
 
 class EzidTokenOptionsDto {
@@ -234,6 +236,8 @@ class EzidCallbackOptionsDto {
   @IsOptional() @IsRoutePath() path?: string;
   @IsOptional() @IsIn(['json', 'cookie']) mode?: 'json' | 'cookie';
   @IsOptional() @IsArray() @IsRoutePath({ each: true }) redirectAllowList?: string[];
+  /** Checked in `resolveEzidOptions` against the allow-list (see `errorRedirectProblem`). */
+  @IsOptional() errorRedirect?: string | false;
   @IsOptional() @IsSecureUrl() publicUrl?: string;
   @IsOptional() @IsString() @IsNotEmpty() flowSecret?: string;
   @IsOptional() @IsBoolean() requireFlowCookie?: boolean;
@@ -292,6 +296,7 @@ export interface ResolvedEzidOptions {
       readonly cooldownSec: number;
       readonly timeoutMs: number;
       readonly staleIfErrorSec: number;
+      readonly prefetch: boolean;
     };
   };
   readonly globalGuard: boolean;
@@ -313,6 +318,8 @@ export interface ResolvedEzidOptions {
         readonly path: string;
         readonly mode: 'json' | 'cookie';
         readonly redirectAllowList: readonly string[];
+        /** Path a failed GET callback redirects to in cookie mode (`?ezid_error=<code>` appended), or `false`. */
+        readonly errorRedirect: string | false;
         readonly publicUrl?: string;
         readonly flowSecret?: string;
         readonly requireFlowCookie: boolean;
@@ -501,6 +508,10 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
     );
   }
 
+  if (callback && callback.errorRedirect !== undefined) {
+    const problem = errorRedirectProblem(callback.errorRedirect, callback);
+    if (problem) issues.push({ path: 'callback.errorRedirect', problem });
+  }
   if (token && token.jwksUri === undefined && token.publicKey === undefined) {
     issues.push({
       path: 'token',
@@ -571,6 +582,7 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
         cooldownSec: jwks?.cooldownSec ?? 30,
         timeoutMs: jwks?.timeoutMs ?? 5000,
         staleIfErrorSec: jwks?.staleIfErrorSec ?? 3000,
+        prefetch: jwks?.prefetch ?? true,
       },
     },
     globalGuard: root.globalGuard ?? true,
@@ -593,6 +605,8 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
             path: stripSlash(cb?.path ?? '/auth/ezid') || '/',
             mode: cb?.mode ?? 'json',
             redirectAllowList: cb?.redirectAllowList ? [...cb.redirectAllowList] : ['/'],
+            errorRedirect:
+              cb?.errorRedirect === false ? false : (cb?.errorRedirect ?? cb?.redirectAllowList?.[0] ?? '/'),
             publicUrl: cb?.publicUrl ? stripSlash(cb.publicUrl) : undefined,
             flowSecret: cb?.flowSecret,
             requireFlowCookie: cb?.requireFlowCookie ?? true,
@@ -613,6 +627,25 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
     },
     endpoints: raw.endpoints ? { ...raw.endpoints } : {},
   });
+}
+
+/**
+ * Why `callback.errorRedirect` is refused, or `undefined`: it must be `false` or a plain path that
+ * `sanitizeRedirect()` keeps unchanged against the configured allow-list (so no other origin, no
+ * `//host`, no query or fragment, no percent-encoding, nothing off the list).
+ */
+function errorRedirectProblem(value: unknown, cb: EzidCallbackOptionsDto): string | undefined {
+  if (value === false) return undefined;
+  const allowList = Array.isArray(cb.redirectAllowList) ? cb.redirectAllowList : ['/'];
+  const ok =
+    typeof value === 'string' &&
+    value.startsWith('/') &&
+    !value.includes('?') &&
+    !value.includes('#') &&
+    sanitizeRedirect(value, { origin: cb.publicUrl, allowList, fallback: '' }) === value;
+  return ok
+    ? undefined
+    : 'must be false or a same-origin path on callback.redirectAllowList, such as "/" (no query, fragment, percent-encoding or other origin)';
 }
 
 function deepFreeze<T>(value: T): T {

@@ -55,6 +55,13 @@ export interface EzidJwksOptions {
   timeoutMs?: number;
   /** How long known keys keep working after `cacheMaxAgeSec` while the JWKS cannot be fetched. Default 3000 s. `0` disables. */
   staleIfErrorSec?: number;
+  /**
+   * Fetch the JWKS in the background once the app has booted (`onApplicationBootstrap`), so the first
+   * request does not wait for it and a wrong `jwksUri` shows as one warning at start-up (naming the
+   * host, never the path or query). Boot never waits for it and never fails because of it. No effect
+   * with `publicKey`. Default `true`.
+   */
+  prefetch?: boolean;
 }
 
 export interface EzidTokenOptions {
@@ -177,6 +184,15 @@ export interface EzidCallbackOptions {
   mode?: 'json' | 'cookie';
   /** Same-origin paths the GET callback may redirect to. Default `['/']`. */
   redirectAllowList?: string[];
+  /**
+   * Cookie mode: where a failed `GET /callback` (a browser navigation: reused or expired link,
+   * missing or mismatched flow cookie, an EZiD error) sends the browser, with a 303 and the stable
+   * error code in the query: `<errorRedirect>?ezid_error=<code>`. A path on `redirectAllowList`
+   * (checked at boot: no other origin, no query, no percent-encoding). `false` answers the JSON error
+   * instead. Default: the first `redirectAllowList` entry (the default post-login path, `/`).
+   * @example `errorRedirect: '/login'` → `303 Location: /login?ezid_error=invalid_code`
+   */
+  errorRedirect?: string | false;
   /** Public URL of the app (used to build magic links and to decide whether cookies are Secure). https, or plain http only for exactly `localhost`, 127.0.0.0/8 and `[::1]`. */
   publicUrl?: string;
   /** Secret used to sign the login-flow cookie (cookie mode). Default: derived from `clientSecret`. */

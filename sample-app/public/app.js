@@ -95,7 +95,10 @@ function renderUser(user) {
     }
     const permissions = [...new Set(t.roles.flatMap((r) => r.permissions))];
     return el('tr', { 'data-tenant': t.name }, [
-      el('td', { text: `${t.name} (${t.status})` }),
+      el('td', {}, [
+        text(el('span'), `${t.name} (${t.status}) `),
+        el('code', { class: 'tenant-id', title: 'Tenant id: routes take this, not the name', text: t.id }),
+      ]),
       el('td', { text: t.roles.map((r) => r.name).join(', ') || '—' }),
       el('td', { text: permissions.join(', ') || '—' }),
       actions,
@@ -161,6 +164,25 @@ $('sign-out').addEventListener('click', async () => {
   $('results').replaceChildren();
   showSignedOut('Signed out.');
 });
+
+// A failed sign-in link lands here as /?ezid_error=<code> (callback.errorRedirect): say what happened,
+// then drop the parameter so a reload does not show it again.
+const SIGN_IN_ERRORS = {
+  invalid_code: 'This sign-in link was already used or has expired. Send yourself a new one.',
+  invalid_request:
+    'This sign-in link was opened in another browser, already used here, or is too old. Send yourself a new one.',
+  validation_failed: 'This sign-in link is incomplete. Send yourself a new one.',
+  idp_unavailable: 'The sign-in service is unavailable right now. Try again in a moment.',
+  rate_limited: 'Too many attempts. Wait a minute, then try again.',
+};
+const signInError = new window.URLSearchParams(window.location.search).get('ezid_error');
+if (signInError) {
+  const message = SIGN_IN_ERRORS[signInError] || 'Sign-in failed. Send yourself a new link.';
+  $('login-error').textContent = message;
+  $('login-error').dataset.code = signInError;
+  $('login-error').hidden = false;
+  window.history.replaceState(null, '', window.location.pathname);
+}
 
 loadMe();
 refreshInbox();

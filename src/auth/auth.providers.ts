@@ -28,6 +28,7 @@ export function createKeySource(
     cooldownMs: t.jwks.cooldownSec * 1000,
     timeoutMs: t.jwks.timeoutMs,
     staleIfErrorMs: t.jwks.staleIfErrorSec * 1000,
+    prefetch: t.jwks.prefetch,
     clock,
   });
 }

@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import * as crypto from 'node:crypto';
 import { JwksClient } from 'jwks-rsa';
 import { type EzidMonotonicClock, SYSTEM_MONOTONIC_CLOCK } from '../common/monotonic-clock';
@@ -71,6 +71,8 @@ export interface JwksKeySourceOptions {
   cooldownMs: number;
   timeoutMs: number;
   staleIfErrorMs: number;
+  /** Fetch the key set in the background when the app has booted (`token.jwks.prefetch`). Default `false`. */
+  prefetch?: boolean;
   /** Clock of ages and cooldowns. Default `SYSTEM_MONOTONIC_CLOCK`. */
   clock?: EzidMonotonicClock;
 }
@@ -82,22 +84,38 @@ interface KeySet {
   readonly all: readonly EzidVerificationKey[];
 }
 
+/** A JWKS fetch that failed for a known reason; `reason` is a short class safe to log. */
+export class JwksFetchError extends Error {
+  override readonly name = 'JwksFetchError';
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * A JWKS document fetcher for jwks-rsa's `fetcher` option: one total deadline for the whole
  * exchange, body included (`AbortSignal.timeout`, so a server dribbling bytes cannot hold it),
  * no redirects, only 200, a size cap, and a JSON object with a `keys` array.
  */
-export async function fetchJwksDocument(uri: string, timeoutMs: number): Promise<{ keys: unknown[] }> {
-  const signal = AbortSignal.timeout(timeoutMs);
+export async function fetchJwksDocument(
+  uri: string,
+  timeoutMs: number,
+  cancel?: AbortSignal,
+): Promise<{ keys: unknown[] }> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
   const res = await fetch(uri, { signal, redirect: 'manual', headers: { accept: 'application/json' } });
   if (res.status !== 200) {
     await res.body?.cancel().catch(() => undefined);
-    throw new Error(`JWKS endpoint answered HTTP ${res.status}`);
+    throw new JwksFetchError(`JWKS endpoint answered HTTP ${res.status}`, `HTTP ${res.status}`);
   }
   const declared = Number(res.headers.get('content-length'));
   if (declared > MAX_JWKS_BYTES) {
     await res.body?.cancel().catch(() => undefined);
-    throw new Error('JWKS document too large');
+    throw new JwksFetchError('JWKS document too large', 'document too large');
   }
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -109,14 +127,19 @@ export async function fetchJwksDocument(uri: string, timeoutMs: number): Promise
       total += value.byteLength;
       if (total > MAX_JWKS_BYTES) {
         await reader.cancel().catch(() => undefined);
-        throw new Error('JWKS document too large');
+        throw new JwksFetchError('JWKS document too large', 'document too large');
       }
       chunks.push(value);
     }
   }
-  const doc: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  let doc: unknown;
+  try {
+    doc = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new JwksFetchError('JWKS document is not JSON', 'invalid JSON');
+  }
   if (!doc || typeof doc !== 'object' || !Array.isArray((doc as { keys?: unknown }).keys)) {
-    throw new Error('JWKS document has no "keys" array');
+    throw new JwksFetchError('JWKS document has no "keys" array', 'no "keys" array');
   }
   return doc as { keys: unknown[] };
 }
@@ -139,7 +162,7 @@ export async function fetchJwksDocument(uri: string, timeoutMs: number): Promise
  *   good fetch; after that a request waits for a fetch like a cold start;
  * - no usable key and no fetch possible: `EzidKeysUnavailableError` (503), never 401.
  */
-export class JwksKeySource implements EzidKeySource {
+export class JwksKeySource implements EzidKeySource, OnApplicationBootstrap, OnModuleDestroy {
   /** The jwks-rsa client (one per process: this source is a singleton provider). */
   readonly client: JwksClient;
   private set?: KeySet;
@@ -149,6 +172,9 @@ export class JwksKeySource implements EzidKeySource {
   private lastStaleLogAt = -Infinity;
   private readonly logger = new Logger('EzidJwks');
   private readonly clock: EzidMonotonicClock;
+  /** Aborted when the app shuts down: a fetch still running (a boot prefetch) does not outlive it. */
+  private readonly shutdown = new AbortController();
+  private bootPrefetch?: Promise<boolean>;
 
   constructor(private readonly options: JwksKeySourceOptions) {
     this.clock = options.clock ?? SYSTEM_MONOTONIC_CLOCK;
@@ -157,7 +183,39 @@ export class JwksKeySource implements EzidKeySource {
       cache: false,
       rateLimit: false,
       timeout: options.timeoutMs,
-      fetcher: (uri: string) => fetchJwksDocument(uri, options.timeoutMs),
+      fetcher: (uri: string) => fetchJwksDocument(uri, options.timeoutMs, this.shutdown.signal),
+    });
+  }
+
+  /** Boot-time prefetch (`token.jwks.prefetch`): started here, never awaited, so boot does not wait on the JWKS. */
+  onApplicationBootstrap(): void {
+    if (this.options.prefetch) this.bootPrefetch = this.prefetch();
+  }
+
+  /** The boot-time prefetch, when one was started (resolves to whether it succeeded; never rejects). For tests and health checks. */
+  get prefetched(): Promise<boolean> | undefined {
+    return this.bootPrefetch;
+  }
+
+  onModuleDestroy(): void {
+    this.shutdown.abort();
+  }
+
+  /**
+   * Fetches the key set once, in the background of boot. A failure is one warning naming the JWKS
+   * host and the reason class (never the URL's path or query), and does not start the cooldown: the
+   * first request that needs a key tries again. Resolves to whether it succeeded; never rejects.
+   */
+  prefetch(): Promise<boolean> {
+    if (this.inflight) return this.inflight;
+    const before = this.lastAttemptAt;
+    return this.refresh((err) => {
+      this.lastAttemptAt = before;
+      if (this.shutdown.signal.aborted) return;
+      this.logger.warn(
+        `JWKS prefetch at boot failed: host ${jwksHost(this.options.jwksUri)}, ${jwksFailureReason(err)}. ` +
+          'Requests will retry the fetch; check token.jwksUri if this persists',
+      );
     });
   }
 
@@ -205,7 +263,7 @@ export class JwksKeySource implements EzidKeySource {
   }
 
   /** Starts a fetch now (used by tests and to warm the cache at boot). Resolves to whether it succeeded. */
-  refresh(): Promise<boolean> {
+  refresh(onFailure?: (err: unknown) => void): Promise<boolean> {
     if (this.inflight) return this.inflight;
     this.lastAttemptAt = this.clock.now();
     const p = this.fetchSet().then(
@@ -216,7 +274,8 @@ export class JwksKeySource implements EzidKeySource {
       },
       (err: unknown) => {
         this.lastFetchFailed = true;
-        this.logger.warn(`JWKS fetch failed: ${describeError(err)}`);
+        if (onFailure) onFailure(err);
+        else if (!this.shutdown.signal.aborted) this.logger.warn(`JWKS fetch failed: ${describeError(err)}`);
         return false;
       },
     );
@@ -285,7 +344,8 @@ export class JwksKeySource implements EzidKeySource {
     }
     // Two keys under one kid are ambiguous: use neither.
     const all = parsed.filter((vk) => vk.kid === undefined || kidCount.get(vk.kid) === 1);
-    if (all.length === 0) throw new Error('JWKS document has no usable signing key');
+    if (all.length === 0)
+      throw new JwksFetchError('JWKS document has no usable signing key', 'no usable signing key');
     const byKid = new Map<string, EzidVerificationKey>();
     for (const vk of all) if (vk.kid !== undefined) byKid.set(vk.kid, vk);
     return { fetchedAt: this.clock.now(), byKid, all };
@@ -350,4 +410,39 @@ function describeError(err: unknown): string {
   const e = err as { name?: string; message?: string; cause?: { code?: string } };
   const text = `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}${e?.cause?.code ? ` (${e.cause.code})` : ''}`;
   return text.replace(/[^\x20-\x7e]/g, ' ').slice(0, 200);
+}
+
+/** The JWKS URL's host (and port) only: never its userinfo, path or query. */
+export function jwksHost(uri: string): string {
+  try {
+    return new URL(uri).host.replace(/[^\x21-\x7e]/g, '?').slice(0, 255) || '(none)';
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/** A short, fixed-vocabulary class of why a JWKS fetch failed (safe to log: no URL, no value). */
+export function jwksFailureReason(err: unknown): string {
+  if (err instanceof JwksFetchError) return err.reason;
+  const e = err as { name?: string; cause?: { code?: unknown; name?: string } } | undefined;
+  if (e?.name === 'TimeoutError' || e?.cause?.name === 'TimeoutError') return 'timeout';
+  if (e?.name === 'AbortError') return 'aborted';
+  const code = typeof e?.cause?.code === 'string' ? e.cause.code : undefined;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'host not found';
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+      return 'connection reset';
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return 'timeout';
+  }
+  if (code && /^[A-Z0-9_]{2,40}$/.test(code)) return `network error ${code}`;
+  if (e?.name === 'TypeError')
+    return (e.cause as { message?: unknown })?.message === 'bad port' ? 'blocked port' : 'network error';
+  return 'unexpected error';
 }

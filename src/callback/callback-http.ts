@@ -13,6 +13,14 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { Observable } from 'rxjs';
 import { EzidHttpException } from '../common/ezid-http.exception';
 import { setResponseHeader } from '../common/http-context';
+import type { ResolvedEzidOptions } from '../ezid-options.validation';
+import { InjectEzidOptions } from '../ezid.module-definition';
+import {
+  appendSetCookies,
+  clearedCookie,
+  ezidCookieNames,
+  isSecureCookieDeployment,
+} from './session-cookies';
 
 /** Headers on every response of the callback controller (success and error): no caching, no referrer. */
 export const EZID_CALLBACK_RESPONSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -40,9 +48,9 @@ export class EzidCallbackHeadersInterceptor implements NestInterceptor {
 @Catch()
 @Injectable()
 export class EzidCallbackExceptionFilter implements ExceptionFilter {
-  private readonly logger = new Logger('EzidCallback');
+  protected readonly logger = new Logger('EzidCallback');
 
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
+  constructor(protected readonly adapterHost: HttpAdapterHost) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const adapter = this.adapterHost.httpAdapter;
@@ -65,5 +73,63 @@ export class EzidCallbackExceptionFilter implements ExceptionFilter {
     for (const [name, value] of Object.entries(EZID_CALLBACK_RESPONSE_HEADERS))
       adapter.setHeader(res, name, value);
     adapter.reply(res, body, status);
+  }
+}
+
+/** The query parameter that carries the error code on a failed `GET /callback` redirect. */
+export const EZID_ERROR_QUERY_PARAM = 'ezid_error';
+
+/** The stable `code` of an error as the redirect carries it (never a message or a value). */
+export function callbackErrorCode(exception: unknown): string {
+  if (exception instanceof HttpException) {
+    const r = exception.getResponse() as { code?: unknown } | string;
+    const code = typeof r === 'object' && r !== null ? r.code : undefined;
+    if (typeof code === 'string' && /^[a-z][a-z_]{0,39}$/.test(code)) return code;
+    return exception.getStatus() < 500 ? 'invalid_request' : 'server_error';
+  }
+  return 'server_error';
+}
+
+/**
+ * Errors of `GET /callback` (a browser navigation) in cookie mode: a 303 to `callback.errorRedirect`
+ * with `?ezid_error=<code>` instead of a JSON page. No session cookie is set (any already appended is
+ * dropped) and the flow cookie is cleared. A `csrf_rejected` answer (a cross-site sub-resource, not a
+ * navigation) stays a JSON 403, and so does everything in json mode or with `errorRedirect: false`.
+ */
+@Catch()
+@Injectable()
+export class EzidCallbackRedirectExceptionFilter extends EzidCallbackExceptionFilter {
+  constructor(
+    adapterHost: HttpAdapterHost,
+    @InjectEzidOptions() private readonly options: ResolvedEzidOptions,
+  ) {
+    super(adapterHost);
+  }
+
+  override catch(exception: unknown, host: ArgumentsHost): void {
+    const cb = this.options.callback || undefined;
+    const code = callbackErrorCode(exception);
+    if (!cb || cb.mode !== 'cookie' || cb.errorRedirect === false || code === 'csrf_rejected') {
+      return super.catch(exception, host);
+    }
+    if (!(exception instanceof HttpException)) {
+      this.logger.error({
+        event: 'callback_unhandled',
+        name: (exception as { name?: string })?.name ?? typeof exception,
+      });
+    }
+    const adapter = this.adapterHost.httpAdapter;
+    const res = host.switchToHttp().getResponse<unknown>();
+    const secure = isSecureCookieDeployment(cb.publicUrl);
+    // Nothing a JSON error would have carried: no cookie set so far, no Retry-After / WWW-Authenticate.
+    const remove = (res as { removeHeader?: (name: string) => unknown }).removeHeader?.bind(res);
+    for (const name of ['set-cookie', 'retry-after', 'www-authenticate']) remove?.(name);
+    const names = ezidCookieNames(secure, this.options.token.cookieName);
+    appendSetCookies(res, [clearedCookie(names.flow, secure)]);
+    for (const [name, value] of Object.entries(EZID_CALLBACK_RESPONSE_HEADERS))
+      adapter.setHeader(res, name, value);
+    const origin = cb.publicUrl ? new URL(cb.publicUrl).origin : '';
+    const url = `${origin}${cb.errorRedirect}?${EZID_ERROR_QUERY_PARAM}=${encodeURIComponent(code)}`;
+    adapter.redirect(res, 303, url);
   }
 }

@@ -2,7 +2,11 @@ import type { DynamicModule, Provider } from '@nestjs/common';
 import { ThrottlerStorageService } from '@nestjs/throttler';
 import { EZID_CALLBACK_THROTTLER_STORAGE } from './callback.constants';
 import { EzidCallbackCsrfGuard } from './callback-csrf.guard';
-import { EzidCallbackExceptionFilter, EzidCallbackHeadersInterceptor } from './callback-http';
+import {
+  EzidCallbackExceptionFilter,
+  EzidCallbackHeadersInterceptor,
+  EzidCallbackRedirectExceptionFilter,
+} from './callback-http';
 import {
   createEzidCallbackControllerClass,
   ezidCallbackMountProvider,
@@ -25,6 +29,7 @@ export const callbackProviders: Provider[] = [
   EzidSessionThrottlerGuard,
   EzidCallbackCsrfGuard,
   EzidCallbackExceptionFilter,
+  EzidCallbackRedirectExceptionFilter,
   EzidCallbackHeadersInterceptor,
   { provide: EZID_CALLBACK_THROTTLER_STORAGE, useClass: ThrottlerStorageService },
   defaultMountProvider,

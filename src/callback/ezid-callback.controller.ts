@@ -36,7 +36,11 @@ import {
   EzidSmsDto,
 } from './callback.dto';
 import { EzidCallbackCsrfGuard } from './callback-csrf.guard';
-import { EzidCallbackExceptionFilter, EzidCallbackHeadersInterceptor } from './callback-http';
+import {
+  EzidCallbackExceptionFilter,
+  EzidCallbackHeadersInterceptor,
+  EzidCallbackRedirectExceptionFilter,
+} from './callback-http';
 import { EzidCallbackThrottlerGuard, EzidSessionThrottlerGuard } from './callback-throttler.guard';
 import { createEzidCallbackValidationPipe } from './callback-validation.pipe';
 import { EzidCallbackService, type EzidSession, sessionExpired } from './ezid-callback.service';
@@ -164,9 +168,14 @@ export class EzidCallbackController {
     return this.respond(res, session);
   }
 
-  /** Browser landing of email links and redirects (cookie mode): exchange, set cookies, 303 to an allowed path. */
+  /**
+   * Browser landing of email links and redirects (cookie mode): exchange, set cookies, 303 to an
+   * allowed path. A failure is a 303 to `callback.errorRedirect?ezid_error=<code>` (no session cookie,
+   * flow cookie cleared), see `EzidCallbackRedirectExceptionFilter`.
+   */
   @Public()
   @UseGuards(EzidCallbackThrottlerGuard)
+  @UseFilters(EzidCallbackRedirectExceptionFilter)
   @Get('callback')
   @Redirect()
   async callbackRedirect(

@@ -10,6 +10,7 @@ export { EzidCallbackService } from './ezid-callback.service';
 export type { EzidSession, EzidRefreshFamily, EzidLogoutCredentials } from './ezid-callback.service';
 export { EzidCallbackThrottlerGuard, EzidSessionThrottlerGuard } from './callback-throttler.guard';
 export { sanitizeRedirect, isAllowedRedirectPath } from './redirect-sanitizer';
+export { EZID_ERROR_QUERY_PARAM } from './callback-http';
 export type { EzidRedirectPolicy } from './redirect-sanitizer';
 export {
   EzidCallbackDto,

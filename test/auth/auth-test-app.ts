@@ -91,7 +91,8 @@ export async function startApp(
           issuer: emu.issuer,
           audience: emu.audience,
           ...token,
-          jwks: { cooldownSec: 30, timeoutMs: 1000, ...token.jwks },
+          // These suites test cold-cache behaviour: the boot prefetch is off unless a test turns it on.
+          jwks: { cooldownSec: 30, timeoutMs: 1000, prefetch: false, ...token.jwks },
         },
       }),
     ],

@@ -118,6 +118,7 @@ describe.each(PLATFORMS)('JWKS cache clock and stale-while-revalidate on %s', (p
               cooldownSec: COOLDOWN_MS / 1000,
               staleIfErrorSec: STALE_IF_ERROR_MS / 1000,
               timeoutMs: 10_000,
+              prefetch: false, // cold-cache behaviour is under test
               ...options,
             },
           },

@@ -4,6 +4,7 @@ import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { createServer } from 'node:net';
 import type { EzidCallbackOptions, EzidModuleOptions } from '../../src';
 import { EzidModule } from '../../src';
+import { EZID_KEY_SOURCE } from '../../src/auth/auth.constants';
 import type { EzidEmulator } from '../../src/testing';
 import { CaptureLogger } from '../support/capture-logger';
 
@@ -128,6 +129,9 @@ export async function startCallbackApp(o: StartOptions): Promise<CallbackTestApp
       : moduleRef.createNestApplication({ logger });
   app.useLogger(logger);
   await app.listen(port, '127.0.0.1');
+  // The boot-time JWKS prefetch runs in the background: let it settle, so upstream request counts
+  // taken by a test never race with it.
+  await app.get<{ prefetched?: Promise<boolean> }>(EZID_KEY_SOURCE).prefetched;
   const url = `http://127.0.0.1:${port}`;
   const prefix = callback === false ? '/auth/ezid' : (callback.path ?? '/auth/ezid');
   return {

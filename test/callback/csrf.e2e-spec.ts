@@ -106,7 +106,7 @@ const forged = (appUrl: string): [string, Record<string, string>][] => {
 function navigate(
   url: string,
   headers: Record<string, string>,
-): Promise<{ status: number; setCookies: string[]; json?: Record<string, unknown> }> {
+): Promise<{ status: number; setCookies: string[]; json?: Record<string, unknown>; location?: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method: 'GET', headers }, (res) => {
       let text = '';
@@ -119,7 +119,12 @@ function navigate(
         } catch {
           json = undefined;
         }
-        resolve({ status: res.statusCode ?? 0, setCookies: res.headers['set-cookie'] ?? [], json });
+        resolve({
+          status: res.statusCode ?? 0,
+          setCookies: res.headers['set-cookie'] ?? [],
+          json,
+          location: res.headers.location,
+        });
       });
     });
     req.on('error', reject);
@@ -457,7 +462,7 @@ describe.each(PLATFORMS)('CSRF and login CSRF in cookie mode (%s)', (platform) =
         expect(upstream()).toBe(before);
       });
 
-      it("without the flow cookie (the attacker's link in the victim's browser) a cross-site navigation is still refused: 400", async () => {
+      it("without the flow cookie (the attacker's link in the victim's browser) a cross-site navigation is still refused: 303 to the error path", async () => {
         const attackerJar = new CookieJar();
         const link = await startedLink(attackerJar);
         const before = upstream();
@@ -466,7 +471,8 @@ describe.each(PLATFORMS)('CSRF and login CSRF in cookie mode (%s)', (platform) =
           'sec-fetch-mode': 'navigate',
           'sec-fetch-dest': 'document',
         });
-        expect(r.status).toBe(400);
+        expect(r.status).toBe(303);
+        expect(r.location).toMatch(/\/\?ezid_error=invalid_request$/);
         expect(r.setCookies.filter((c) => /^ezid_(at|rt)=[^;]/.test(c))).toEqual([]);
         expect(upstream()).toBe(before);
       });

@@ -61,7 +61,9 @@ describe.each(PLATFORMS)('callback security, checklist F (%s)', (platform) => {
       expect(r.status).toBe(400);
       expect(r.json).toMatchObject({ code: 'invalid_request' });
       const g = await t.request('GET', `/callback?code=${encodeURIComponent(code)}`);
-      expect(g.status).toBe(400);
+      // The GET callback is a browser navigation: the same refusal as a 303 to the error path.
+      expect(g.status).toBe(303);
+      expect(g.res.headers.get('location')).toBe(`${t.url}/?ezid_error=invalid_request`);
       expect(emu.requestCount('legacy.emailLinkVerify')).toBe(before);
       expect(sessionCookies(r.res)).toEqual([]);
       expect(sessionCookies(g.res)).toEqual([]);
@@ -75,7 +77,8 @@ describe.each(PLATFORMS)('callback security, checklist F (%s)', (platform) => {
       const attackerCode = await startLink(t, attacker, 'bob@example.com');
       const before = emu.requestCount('legacy.emailLinkVerify');
       const r = await t.request('GET', `/callback?code=${encodeURIComponent(attackerCode)}`, { jar: victim });
-      expect(r.status).toBe(400);
+      expect(r.status).toBe(303);
+      expect(r.res.headers.get('location')).toBe(`${t.url}/?ezid_error=invalid_request`);
       expect(emu.requestCount('legacy.emailLinkVerify')).toBe(before);
       expect(victim.cookies.has('ezid_at')).toBe(false);
     });

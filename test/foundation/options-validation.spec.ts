@@ -37,6 +37,7 @@ describe('EzidModule options validation', () => {
       cooldownSec: 30,
       timeoutMs: 5000,
       staleIfErrorSec: 3000,
+      prefetch: true,
     });
     expect(o.globalGuard).toBe(true);
     expect(o.http).toEqual({ timeoutMs: 10000, retries: 2, maxResponseBytes: 1048576 });
@@ -191,6 +192,70 @@ describe('EzidModule options validation', () => {
     ['token.jwks.timeoutMs', -1],
   ])('rejects a bad %s (%d)', (path, timeoutMs) => {
     expect(paths(failWith({ ...valid(), token: { ...valid().token, jwks: { timeoutMs } } }))).toContain(path);
+  });
+
+  describe('callback.errorRedirect', () => {
+    const cb = (callback: Record<string, unknown>) => ({ ...valid(), callback }) as EzidModuleOptions;
+    const resolved = (callback: Record<string, unknown>) => {
+      const c = resolveEzidOptions(cb(callback)).callback;
+      return c ? c.errorRedirect : 'no callback';
+    };
+
+    it('defaults to the first allow-list entry (the default post-login path); false and listed paths are kept', () => {
+      expect(resolved({ mode: 'cookie' })).toBe('/');
+      expect(resolved({ mode: 'cookie', redirectAllowList: ['/app/', '/'] })).toBe('/app/');
+      expect(resolved({ mode: 'cookie', errorRedirect: false })).toBe(false);
+      expect(resolved({ mode: 'cookie', redirectAllowList: ['/', '/login'], errorRedirect: '/login' })).toBe(
+        '/login',
+      );
+      expect(
+        resolved({ mode: 'cookie', redirectAllowList: ['/', '/app/'], errorRedirect: '/app/signin' }),
+      ).toBe('/app/signin');
+    });
+
+    it.each([
+      '//evil.example',
+      '//evil.example/',
+      'https://evil.example/',
+      'http://127.0.0.1:3000/',
+      '/\\evil.example',
+      '\\/evil.example',
+      'javascript:alert(1)',
+      'data:text/html,x',
+      '/%2F%2Fevil.example',
+      '/?next=https://evil.example',
+      '/#x',
+      '/login',
+      '/a//b',
+      '/\r\nLocation: https://evil.example',
+      'evil.example',
+      '',
+      ' /',
+      true,
+      0,
+      ['/'],
+    ])('rejects the hostile or off-list value %j at boot', (errorRedirect) => {
+      const e = failWith(cb({ mode: 'cookie', errorRedirect }));
+      expect(paths(e)).toContain('callback.errorRedirect');
+      expect(e.message).toMatch(
+        /callback\.errorRedirect.*must be false or a same-origin path on callback\.redirectAllowList/,
+      );
+    });
+
+    it('an absolute URL is refused even on the own publicUrl origin (a path only)', () => {
+      const e = failWith(
+        cb({ mode: 'cookie', publicUrl: 'https://app.example', errorRedirect: 'https://app.example/' }),
+      );
+      expect(paths(e)).toContain('callback.errorRedirect');
+    });
+  });
+
+  it('token.jwks.prefetch is a boolean (default true)', () => {
+    const jwks = (prefetch: unknown) => ({ ...valid(), token: { ...valid().token, jwks: { prefetch } } });
+    expect(resolveEzidOptions(jwks(false) as EzidModuleOptions).token.jwks.prefetch).toBe(false);
+    for (const bad of ['false', 0, 1]) {
+      expect(paths(failWith(jwks(bad) as EzidModuleOptions))).toContain('token.jwks.prefetch');
+    }
   });
 
   it('tenant.resolveTimeoutMs is 5000 ms by default, a positive integer of at most 60000 when set', () => {

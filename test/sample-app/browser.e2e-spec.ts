@@ -110,6 +110,30 @@ describe('sample app in a real browser (magic link and email code against the em
     await context.close();
   }, 90_000);
 
+  it('a reused sign-in link lands on the page with the error shown (callback.errorRedirect)', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(running.url);
+    await page.waitForSelector('#signed-out:not([hidden])');
+    await page.fill('#email', 'demo@example.com');
+    await page.click('#send-link');
+    const link = page.locator('#inbox-messages a.magic-link').first();
+    await link.waitFor({ timeout: 10_000 });
+    const href = (await link.getAttribute('href'))!;
+    await link.click();
+    await page.waitForSelector('#signed-in:not([hidden])', { timeout: 15_000 });
+    await page.click('#sign-out');
+    await page.waitForSelector('#signed-out:not([hidden])');
+    await page.goto(href); // the same link again
+    const error = page.locator('#login-error:not([hidden])');
+    await error.waitFor({ timeout: 15_000 });
+    expect(await error.getAttribute('data-code')).toBe('invalid_request');
+    expect(await error.textContent()).toMatch(/already used|another browser/);
+    expect(new URL(page.url()).search).toBe(''); // the code is dropped from the address bar
+    expect(await page.isVisible('#signed-in')).toBe(false);
+    await context.close();
+  }, 90_000);
+
   it('signs in with an email code typed into the page', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
