@@ -116,8 +116,9 @@ function showSignedOut(message) {
 }
 
 async function loadMe() {
-  const { status, body } = await call('GET', `${AUTH}/me`);
-  if (status === 200 && body) renderUser(body.user || body);
+  // 200 { user: null } when signed out (no failed request in the console); a stale cookie is a 401.
+  const { status, body } = await call('GET', '/api/session');
+  if (status === 200 && body && body.user) renderUser(body.user);
   else showSignedOut();
 }
 

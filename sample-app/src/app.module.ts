@@ -6,6 +6,7 @@ import { DevInboxController, EMULATOR } from './dev-inbox.controller';
 import { HealthController } from './health.controller';
 import { OrgsController } from './orgs.controller';
 import { PageController } from './page.controller';
+import { SessionController } from './session.controller';
 
 export interface SampleAppOptions {
   /** The public URL of the app, e.g. http://localhost:3000 (magic links point back to it). */
@@ -41,6 +42,7 @@ export class AppModule {
         PageController,
         HealthController,
         OrgsController,
+        SessionController,
         ...(emulator ? [DevInboxController] : []),
       ],
       providers: emulator ? [{ provide: EMULATOR, useValue: emulator }] : [],

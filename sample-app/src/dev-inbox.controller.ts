@@ -6,9 +6,10 @@ import { LoopbackOnlyGuard } from './loopback-only.guard';
 export const EMULATOR = Symbol('EMULATOR');
 
 /**
- * Emulator mode only: what the embedded EZiD emulator "emailed" or "texted", so the page can show a
- * dev inbox with the clickable magic link and the codes. Never mounted against a real EZiD, and 404
- * unless the request names a loopback `Host` (and a loopback `Origin`, when sent).
+ * Emulator mode only: what the embedded EZiD emulator "emailed" or "texted" and can still sign someone
+ * in (used and expired links and codes are hidden), so the page can show a dev inbox with the clickable
+ * magic link and the codes. Never mounted against a real EZiD, and 404 unless the request names a
+ * loopback `Host` (and a loopback `Origin`, when sent).
  */
 @Controller('dev')
 @UseGuards(LoopbackOnlyGuard)
@@ -20,7 +21,7 @@ export class DevInboxController {
   inbox(@Query('to') to?: string) {
     const messages = this.emulator.outbox
       .all()
-      .filter((m) => !to || m.to === to)
+      .filter((m) => (!to || m.to === to) && !this.emulator.outbox.isUsed(m))
       .slice(-10)
       .reverse()
       .map((m) => ({ to: m.to, kind: m.kind, link: m.link, code: m.code, sentAt: m.sentAt }));

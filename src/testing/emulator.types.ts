@@ -150,5 +150,10 @@ export interface EmulatorOutbox {
   /** The newest message to this address or phone number. */
   last(to: string): OutboxMessage | undefined;
   all(): OutboxMessage[];
+  /**
+   * Whether a message can no longer sign anyone in: its link or code was used (tokens handed out),
+   * or it expired. A dev inbox hides these.
+   */
+  isUsed(message: OutboxMessage): boolean;
   clear(): void;
 }

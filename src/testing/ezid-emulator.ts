@@ -12,7 +12,14 @@ import type { EzidModuleOptions } from '../ezid.options';
 import { DEFAULT_EMULATOR_SEED } from './default-seed';
 import { EmulatorRequest, EmulatorResponse, apiError, legacyError } from './emulator-handlers';
 import { EMULATOR_HANDLERS } from './emulator-handler-table';
-import { EmulatorKeyPair, generateEmulatorKey, objectId, publicJwk, signJws } from './emulator-jwt';
+import {
+  EmulatorKeyPair,
+  generateEmulatorKey,
+  objectId,
+  publicJwk,
+  signJws,
+  verifyHs256,
+} from './emulator-jwt';
 import { EmulatorStore, StoredUser } from './emulator-store';
 import {
   EzidEmulatorModuleOverrides,
@@ -133,6 +140,7 @@ export class EzidEmulator {
         return undefined;
       },
       all: () => [...messages],
+      isUsed: (m) => this.isUsed(m),
       clear: () => void messages.splice(0, messages.length),
     };
   }
@@ -391,6 +399,19 @@ export class EzidEmulator {
   /** Resets every request counter. */
   resetCounters(): void {
     this.counters.clear();
+  }
+
+  /** Whether an outbox message's link or code was used or has expired (see `EmulatorOutbox.isUsed`). */
+  private isUsed(m: OutboxMessage): boolean {
+    if (m.kind === 'legacy-email-link') {
+      const payload = m.code
+        ? verifyHs256(m.code, this.store.linkSecret, Math.floor(Date.now() / 1000))
+        : undefined;
+      const pending = payload ? this.store.legacyLinks.get(String(payload.uuid)) : undefined;
+      return !pending || pending.used;
+    }
+    const flow = m.state ? this.store.flows.get(m.state) : undefined;
+    return !flow || flow.consumed || flow.expiresAt <= Date.now();
   }
 
   /** @internal Records a message in the outbox. */

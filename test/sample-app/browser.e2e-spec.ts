@@ -110,6 +110,37 @@ describe('sample app in a real browser (magic link and email code against the em
     await context.close();
   }, 90_000);
 
+  it('a signed-out page load logs no console error, and a used sign-in link leaves the dev inbox', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    const session = page.waitForResponse((r) => r.url().endsWith('/api/session'));
+    await page.goto(running.url);
+    await page.waitForSelector('#signed-out:not([hidden])');
+    expect((await session).status()).toBe(200);
+    expect(errors).toEqual([]);
+
+    await page.fill('#email', 'alice@example.com');
+    await page.click('#send-link');
+    const link = page.locator('#inbox-messages a.magic-link').first();
+    await link.waitFor({ timeout: 10_000 });
+    const href = (await link.getAttribute('href'))!;
+    await link.click();
+    await page.waitForSelector('#signed-in:not([hidden])', { timeout: 15_000 });
+    await page.click('#sign-out');
+    await page.waitForSelector('#signed-out:not([hidden])');
+    const inbox = page.waitForResponse((r) => r.url().includes('/dev/inbox'));
+    await page.reload();
+    const messages = ((await (await inbox).json()) as { messages: { link?: string }[] }).messages;
+    expect(messages.map((m) => m.link)).not.toContain(href);
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 90_000);
+
   it('a reused sign-in link lands on the page with the error shown (callback.errorRedirect)', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
