@@ -25,6 +25,7 @@ class JwksServer {
   requests = 0;
   open = 0;
   readonly held: http.ServerResponse[] = [];
+  private readonly waiters: { n: number; resolve: () => void }[] = [];
   private server!: http.Server;
   url = '';
 
@@ -33,6 +34,10 @@ class JwksServer {
   async start(): Promise<void> {
     this.server = http.createServer((req, res) => {
       this.requests++;
+      for (const w of this.waiters.filter((x) => this.requests >= x.n)) {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        w.resolve();
+      }
       if (this.mode === 'hang') {
         this.held.push(res);
         this.open++;
@@ -47,6 +52,16 @@ class JwksServer {
     });
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/jwks.json`;
+  }
+
+  /**
+   * Resolves once `n` requests have arrived. A background refresh is started before the request
+   * that triggered it is answered, but its request may reach this server after that answer (newer
+   * Node versions schedule the socket later): wait on the arrival, never assume it.
+   */
+  arrivals(n: number): Promise<void> {
+    if (this.requests >= n) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ n, resolve }));
   }
 
   /** Answers every held request with the current key set and leaves hang mode. */
@@ -201,6 +216,7 @@ describe.each(PLATFORMS)('JWKS cache clock and stale-while-revalidate on %s', (p
     const known = Array.from({ length: 20 }, (_, i) => emu.mintAccessToken(undefined, { claims: { n: i } }));
     const first = await status(known[0]); // starts the background refresh, answered at once
     expect(first).toBe(200);
+    await jwks.arrivals(2);
     expect(jwks.requests).toBe(2);
     const refresh = app!.keys.refreshing!;
     expect(refresh).toBeDefined();
