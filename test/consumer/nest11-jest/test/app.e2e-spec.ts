@@ -9,7 +9,7 @@ test('demo@example.com, Admin in org1 only: 200 there, 403 in org2, 401 without 
   const moduleRef = await Test.createTestingModule({ imports, controllers: [AppController] }).compile();
   const app = await moduleRef.createNestApplication().init();
   const admin = (org: string) => request(app.getHttpServer()).get(`/orgs/${emu.tenantId(org)}/admin`);
-  const auth = { Authorization: `Bearer ${await emu.tokenFor('demo@example.com')}` };
+  const auth = { Authorization: `Bearer ${emu.tokenFor('demo@example.com')}` };
   const res = [await admin('org1').set(auth), await admin('org2').set(auth), await admin('org1')];
   await Promise.all([app.close(), emu.stop()]);
   expect(res.map((r) => r.status)).toEqual([200, 403, 401]);
