@@ -10,6 +10,8 @@ export default tseslint.config(
       'node_modules/**',
       'test-artifacts/**',
       'bench/results/**',
+      // separate projects with their own dependencies, checked by .ci/consumer-check.sh
+      'test/consumer/**',
     ],
   },
   js.configs.recommended,

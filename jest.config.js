@@ -34,6 +34,9 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/src', '<rootDir>/test', '<rootDir>/sample-app'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+  // test/consumer holds user apps with their own dependencies; .ci/consumer-check.sh runs them.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/consumer/'],
+  modulePathIgnorePatterns: ['<rootDir>/test/consumer/'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', swcTs],
     '^.+\\.m?js$': ['@swc/jest', swcJs],

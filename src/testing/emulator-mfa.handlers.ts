@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { generateSecret, generateURI, verifySync } from 'otplib';
-import * as QRCode from 'qrcode';
+import type * as Otplib from 'otplib';
+import type * as QRCodeModule from 'qrcode';
 import type { EzidEndpointName } from '../client/ezid-endpoints';
 import { objectId } from './emulator-jwt';
 import {
   EmulatorHandler,
   EmulatorRequest,
+  apiError,
   MAX_CODE_ATTEMPTS,
   bad,
   bearerUser,
@@ -21,6 +22,44 @@ import type { EzidEmulator } from './ezid-emulator';
 const TOTP_ISSUER = 'EZiD Emulator';
 const BACKUP_CODE_COUNT = 10;
 const BACKUP_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
+
+/**
+ * otplib and qrcode are optional peer dependencies of nestjs-ezid: only the emulator's MFA endpoints use
+ * them, so an app's production install does not pull them in. They are loaded on first use.
+ */
+class MissingPeerError extends Error {}
+
+function optionalPeer<T>(name: string): T {
+  try {
+    return require(name) as T;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e?.code === 'MODULE_NOT_FOUND' && String(e.message).includes(`'${name}'`)) {
+      throw new MissingPeerError(
+        `The EZiD emulator's MFA endpoints need the optional peer dependency "${name}" ` +
+          `(npm install --save-dev otplib qrcode)`,
+      );
+    }
+    throw err;
+  }
+}
+const otplib = () => optionalPeer<typeof Otplib>('otplib');
+const qrcode = () => optionalPeer<typeof QRCodeModule>('qrcode');
+
+/** A missing optional peer answers 501 with the install command (and says it once on stderr). */
+let warned = false;
+function needsPeers(handler: EmulatorHandler): EmulatorHandler {
+  return async (req, emu) => {
+    try {
+      return await handler(req, emu);
+    } catch (err) {
+      if (!(err instanceof MissingPeerError)) throw err;
+      if (!warned) process.emitWarning(err.message, { code: 'EZID_EMULATOR_PEER_MISSING' });
+      warned = true;
+      return { status: 501, body: apiError(501, 'emulator_dependency_missing', err.message) };
+    }
+  };
+}
 
 const sha256 = (v: string): string => createHash('sha256').update(v).digest('hex');
 
@@ -44,7 +83,7 @@ const mfaTokenRequired = () => bad('mfa_token_required', 'MFA Token Required', 4
 const notEnrolled = () => bad('mfa_not_enrolled', 'No TOTP authenticator enrolled', 404);
 
 function otpauthUri(user: StoredUser, totp: StoredTotp): string {
-  return generateURI({
+  return otplib().generateURI({
     issuer: TOTP_ISSUER,
     label: user.email || user.phone || user.id,
     secret: totp.secret,
@@ -62,7 +101,7 @@ function backupCode(): string {
  * 30 s, one step of clock drift either way, each time step accepted once), a real PNG QR code of the
  * otpauth URI, and single-use backup codes (stored hashed).
  */
-export const MFA_HANDLERS: Partial<Record<EzidEndpointName, EmulatorHandler>> = {
+const HANDLERS: Partial<Record<EzidEndpointName, EmulatorHandler>> = {
   // Server side (apiKey): an MFA token for the user, valid codeTtlSec.
   'mfa.token': management((req, emu) => {
     const identifier = str(req.body.identifier);
@@ -100,7 +139,7 @@ export const MFA_HANDLERS: Partial<Record<EzidEndpointName, EmulatorHandler>> = 
       return bad('mfa_already_enrolled', 'A TOTP authenticator is already active', 409);
     const totp: StoredTotp = {
       authenticatorId: `totp|${objectId()}`,
-      secret: generateSecret(),
+      secret: otplib().generateSecret(),
       active: false,
       createdAt: new Date(),
     };
@@ -132,7 +171,7 @@ export const MFA_HANDLERS: Partial<Record<EzidEndpointName, EmulatorHandler>> = 
     if (!user) return mfaTokenRequired();
     const totp = emu.store.totp.get(user.id);
     if (!totp) return notEnrolled();
-    const dataUrl = await QRCode.toDataURL(otpauthUri(user, totp), { type: 'image/png', margin: 2 });
+    const dataUrl = await qrcode().toDataURL(otpauthUri(user, totp), { type: 'image/png', margin: 2 });
     return ok({ qr_code: dataUrl });
   },
   'mfa.validate': (req, emu) => {
@@ -149,7 +188,7 @@ export const MFA_HANDLERS: Partial<Record<EzidEndpointName, EmulatorHandler>> = 
     if (!user || !totp) return bad('invalid_oob_code', 'Invalid or expired oob_code');
     let accepted = false;
     if (/^[0-9]{6}$/.test(otp)) {
-      const result = verifySync({
+      const result = otplib().verifySync({
         secret: totp.secret,
         token: otp,
         epochTolerance: 30,
@@ -181,3 +220,7 @@ export const MFA_HANDLERS: Partial<Record<EzidEndpointName, EmulatorHandler>> = 
     return ok({ backup_codes: codes });
   },
 };
+
+export const MFA_HANDLERS: Partial<Record<EzidEndpointName, EmulatorHandler>> = Object.fromEntries(
+  Object.entries(HANDLERS).map(([name, handler]) => [name, needsPeers(handler)]),
+);

@@ -18,6 +18,7 @@ function walk(dir: string, out: string[] = []): string[] {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name.startsWith('.')) continue;
     const full = path.join(dir, entry.name);
+    if (full === path.join(root, 'test', 'consumer')) continue; // apps with their own package.json
     if (entry.isDirectory()) walk(full, out);
     else if (/\.(ts|js|mjs|cjs)$/.test(entry.name) && !entry.name.endsWith('.d.ts')) out.push(full);
   }
@@ -65,16 +66,23 @@ describe('package manifest', () => {
     expect(missing).toEqual([]);
   });
 
-  it('has the published shape: CommonJS main, exports map with types + default, files: ["dist"], engines', () => {
+  it('has the published shape: CommonJS main, exports map with types + default, files, engines', () => {
     expect(pkg.name).toBe('nestjs-ezid');
     expect(pkg.type).toBeUndefined();
-    expect(pkg.files).toEqual(['dist']);
+    expect(pkg.files).toEqual(['dist', 'docs']); // docs/ so the README's relative links work from npm
     expect(pkg.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
     expect(pkg.exports['./testing']).toEqual({
       types: './dist/testing/index.d.ts',
       default: './dist/testing/index.js',
     });
-    expect(pkg.engines.node).toBe('^20.19.0 || ^22.12.0 || >=24.0.0');
+    // What CI proves (.ci/run on the machine's Node 20, .ci/node-versions.sh on 22 and 24); the README says so.
+    expect(pkg.engines.node).toBe('^20.19.0 || ^22.12.0 || ^24.0.0');
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    expect(readme).toContain(`on Node \`${pkg.engines.node}\``);
+    const ci = fs.readFileSync(path.join(root, '.ci', 'node-versions.sh'), 'utf8');
+    const ciVersions = [...ci.matchAll(/^\s+"(\d+\.\d+\.\d+) sha512-/gm)].map((m) => m[1]);
+    expect(ciVersions.map((v) => v.split('.')[0])).toEqual(['22', '24']);
+    for (const v of ciVersions) expect(readme).toContain(v);
     for (const peer of ['@nestjs/common', '@nestjs/core', '@nestjs/passport']) {
       expect(pkg.peerDependencies[peer]).toBe('^11.0.0 || ^12.0.0');
     }
@@ -82,6 +90,48 @@ describe('package manifest', () => {
       expect(`${name}@${version}`).toMatch(/@\d+\.\d+\.\d+$/); // dev dependencies pinned exactly
     }
   });
+
+  it('keeps what only the emulator needs out of a production install: otplib and qrcode are optional peers', () => {
+    for (const name of ['otplib', 'qrcode']) {
+      expect(pkg.dependencies[name]).toBeUndefined();
+      expect(pkg.peerDependencies[name]).toMatch(/^\^\d+\.\d+\.\d+$/);
+      expect(pkg.peerDependenciesMeta[name]).toEqual({ optional: true });
+      expect(pkg.devDependencies[name]).toMatch(/^\d+\.\d+\.\d+$/);
+      // Loaded lazily, by the emulator only: no static import anywhere in the library.
+      for (const file of walk(path.join(root, 'src')).filter((f) => !/\.spec\.ts$/.test(f))) {
+        const src = fs.readFileSync(file, 'utf8');
+        expect({ file, imports: new RegExp(`^import (?!type )[^;]*'${name}'`, 'm').test(src) }).toEqual({
+          file,
+          imports: false,
+        });
+      }
+    }
+  });
+
+  it('packs only dist, docs, README, LICENSE and package.json (npm pack --dry-run)', () => {
+    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const [packed] = JSON.parse(out) as [{ files: { path: string }[] }];
+    const files = packed.files.map((f) => f.path);
+    const outside = files.filter((f) => !/^dist\//.test(f) && !/^docs\/[\w.-]+\.md$/.test(f));
+    expect(outside.sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
+    // Every relative link of the README resolves inside the package.
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const links = [...readme.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]);
+    const relative = links.filter((l) => !/^[a-z]+:/i.test(l));
+    expect(relative.length).toBeGreaterThan(0);
+    expect(relative.filter((l) => !files.includes(l))).toEqual([]);
+    // No tests of the library itself; with a build present, the entry points are packed.
+    expect(files.filter((f) => /\.spec\.|\/test\//.test(f))).toEqual([]);
+    if (fs.existsSync(path.join(root, 'dist', 'index.js'))) {
+      expect(files).toEqual(
+        expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js']),
+      );
+    }
+  }, 60_000);
 
   it('ships the license the manifest declares (npm packs LICENSE with dist)', () => {
     expect(pkg.license).toBe('MIT');
