@@ -6,6 +6,7 @@
 #   esm-vitest-fastify  ESM ("type": "module") + Vitest (unplugin-swc) + Fastify, Nest 12
 #   nest11-jest         CommonJS + jest (@swc/jest) + Express, Nest 11
 # Every app pins its dependencies exactly; nestjs-ezid's own dependencies resolve as they would for a user.
+# The two Nest 12 apps also run the README's "Your first test" verbatim (jest and Vitest).
 #
 # Usage: bash .ci/consumer-check.sh [<package tarball> [<results dir>]]
 #   without a tarball: builds and packs the repo first. Runs on the `node` first on PATH.
@@ -39,6 +40,10 @@ for app in $APPS; do
   mkdir -p "$dir"
   # Only the app's sources: never a node_modules or build output a local run left behind.
   tar -C "test/consumer/$app" --exclude=node_modules --exclude=dist -cf - . | tar -C "$dir" -xf -
+  # An app with a README_TEST file also runs the README's "Your first test" verbatim, at that path.
+  if [ -f "$dir/README_TEST" ]; then
+    node .ci/readme-first-test.cjs README.md >"$dir/$(tr -d '[:space:]' <"$dir/README_TEST")"
+  fi
   start=$SECONDS
   # Each stage runs even if an earlier one failed (bar the install), so one run shows every problem.
   install=FAIL typecheck=- tests=-
