@@ -57,12 +57,12 @@ describe.each(['express', 'fastify'] as const)("the README's first test on %s", 
     ['org2', 'bob@example.com', 200],
     ['org1', 'bob@example.com', 403],
     ['org2', '', 401],
-  ])('GET /orgs/%s/settings as "%s": %i', (org, user, status) =>
-    request(app.getHttpServer())
+  ])('GET /orgs/%s/settings as "%s": %i', async (org, user, status) => {
+    await request(app.getHttpServer())
       .get(`/orgs/${emu.tenantId(org)}/settings`)
       .set(user ? emu.authHeader(user) : {})
-      .expect(status),
-  );
+      .expect(status);
+  });
 });
 
 describe('testing kit', () => {
