@@ -158,6 +158,13 @@ describe('package manifest', () => {
         ],
         { cwd: root, stdio: 'pipe' },
       );
+      // src/ is not shipped: every source map carries its sources, so stack traces and debuggers work.
+      const map = JSON.parse(fs.readFileSync(path.join(pkgDir, 'dist', 'index.js.map'), 'utf8')) as {
+        sources: string[];
+        sourcesContent?: string[];
+      };
+      expect(map.sourcesContent?.length).toBe(map.sources.length);
+      expect(map.sourcesContent?.[0]).toContain('export');
       for (const entry of Object.values<Record<string, string>>(pkg.exports).filter(
         (e) => typeof e === 'object',
       )) {
