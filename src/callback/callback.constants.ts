@@ -53,3 +53,9 @@ export const EZID_REUSE_GRACE_DEFAULT_SEC = 10;
 
 /** Most successor sessions held for the grace window per process (a full store ends a grace early). */
 export const EZID_REUSE_GRACE_MAX_ENTRIES = 10_000;
+
+/**
+ * Most refresh ids each of the service's local refusal sets holds (ids this process revoked; logouts
+ * it could not complete), oldest evicted first.
+ */
+export const EZID_LOCAL_REFUSALS_MAX_ENTRIES = 10_000;

@@ -222,8 +222,8 @@ export class EzidCallbackController {
    * Ends the session: revokes its access and refresh tokens in this module (see
    * `EzidCallbackService.logout`) and clears the cookies (cookie mode). The tokens come from the
    * cookies in cookie mode; in json mode, the access token from `Authorization: Bearer` and the
-   * refresh token from the body. 204, also when there was nothing to revoke. On a 503 (nothing could
-   * be recorded for the refresh token) the refresh cookie is kept, so a retry can still revoke it.
+   * refresh token from the body. 204, also when there was nothing to revoke. The cookies are cleared
+   * also on a 503 (the refresh token could not be recorded; this process refuses it from then on).
    */
   @Public()
   @UseGuards(EzidSessionThrottlerGuard)
@@ -250,13 +250,11 @@ export class EzidCallbackController {
         }
         await this.callbacks.logout({ accessToken, refreshToken: dto?.refreshToken });
       }
-    } catch (err) {
-      // Not recorded (EZiD could not validate the refresh token, or the list is full): the access and
-      // flow cookies go, the refresh cookie stays so the browser's retry can still revoke it.
-      this.clearSession(res, { keepRefresh: true });
-      throw err;
+    } finally {
+      // Also on a 503: the user asked to sign out, so the browser keeps no session; the refresh token
+      // this logout could not record is refused by this process from now on (see the service).
+      this.clearSession(res);
     }
-    this.clearSession(res);
   }
 
   /** The signed-in user (guarded by `EzidAuthGuard`, which reads the access cookie in cookie mode). */
@@ -432,11 +430,11 @@ export class EzidCallbackController {
     return { user };
   }
 
-  private clearSession(res: unknown, o: { keepRefresh?: boolean } = {}): void {
+  private clearSession(res: unknown): void {
     if (this.mode !== 'cookie') return;
     appendSetCookies(res, [
       clearedCookie(this.names.access, this.secure),
-      ...(o.keepRefresh ? [] : [clearedCookie(this.names.refresh, this.secure)]),
+      clearedCookie(this.names.refresh, this.secure),
       clearedCookie(this.names.flow, this.secure),
     ]);
   }

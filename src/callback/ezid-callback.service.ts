@@ -19,6 +19,7 @@ import { InjectEzidOptions } from '../ezid.module-definition';
 import type { EzidUser } from '../interfaces/ezid-user.interface';
 import {
   EZID_REFRESH_COOKIE_MAX_AGE_SEC,
+  EZID_LOCAL_REFUSALS_MAX_ENTRIES,
   EZID_REUSE_GRACE_DEFAULT_SEC,
   EZID_REUSE_GRACE_MAX_ENTRIES,
   EZID_ROTATION_DEFAULT_MAX_ENTRIES,
@@ -142,6 +143,14 @@ export function refreshSuperseded(): EzidHttpException {
   );
 }
 
+/**
+ * Reuse was detected but the revocation list could not record every revocation it implies: the
+ * presenter still gets 401 `refresh_token_reused`; a logout answers 503 `revocation_unavailable`.
+ */
+class IncompleteReuseRevocation extends Error {
+  override readonly name = 'IncompleteReuseRevocation';
+}
+
 /** Rotation-eviction warnings are logged at most this often (monotonic ms). */
 const EVICTION_LOG_INTERVAL_MS = 60_000;
 
@@ -189,6 +198,18 @@ export class EzidCallbackService {
     readonly client: string;
     readonly session: EzidSession;
   }>;
+  /**
+   * Refresh ids this process revoked (reuse detection, logout), marked synchronously before any
+   * write to the revocation list: a rotation in flight re-checks here too, so an `EzidRevocationList`
+   * whose `isRevoked()` catches up only after its write completes cannot let a successor escape.
+   */
+  private readonly revokedHere: ExpiringMap<true>;
+  /**
+   * Refresh ids of logouts that could not be completed (EZiD could not validate the token, or the
+   * revocation list was full): refused by this process from then on, without calling EZiD. Bounded
+   * and evictable (an anonymous caller can add junk ids here; it cannot fill the fail-closed list).
+   */
+  private readonly logoutPending: ExpiringMap<true>;
   private evicted = { count: 0, youngestAgeMs: Infinity, loggedAt: -Infinity };
 
   constructor(
@@ -211,6 +232,13 @@ export class EzidCallbackService {
       clock,
       onEvict: (ageMs) => this.rotationEvicted(ageMs),
     });
+    const local = {
+      maxEntries: EZID_LOCAL_REFUSALS_MAX_ENTRIES,
+      ttlMs: EZID_REFRESH_COOKIE_MAX_AGE_SEC * 1000,
+      clock,
+    };
+    this.revokedHere = new ExpiringMap(local);
+    this.logoutPending = new ExpiringMap(local);
     if (r.reuseGraceSec > 0) {
       this.graces = new ExpiringMap({
         maxEntries: Math.min(r.rotationMaxEntries, EZID_REUSE_GRACE_MAX_ENTRIES),
@@ -340,7 +368,13 @@ export class EzidCallbackService {
    * revoked, expired) or that this module did not issue, gives 401 `session_expired`.
    */
   async refresh(taggedRefreshToken: string, client?: string): Promise<EzidSession> {
-    const r = await this.rotate(taggedRefreshToken, client);
+    let r: { session: EzidSession; superseded: boolean };
+    try {
+      r = await this.rotate(taggedRefreshToken, client);
+    } catch (err) {
+      // To the presenter, reuse is reuse, whether or not every revocation could be recorded.
+      throw err instanceof IncompleteReuseRevocation ? refreshTokenReused() : err;
+    }
     if (r.superseded) {
       this.logger.debug({ event: 'refresh_superseded' });
       throw refreshSuperseded();
@@ -368,11 +402,11 @@ export class EzidCallbackService {
         const grace = this.graceSession(id, taggedRefreshToken, client, rotation);
         if (grace) return { session: grace, superseded: true };
         this.graces?.delete(id);
-        await this.revokeFamily(id);
+        const complete = await this.revokeFamily(id);
         this.logger.warn({ event: 'refresh_token_reused' });
-        throw refreshTokenReused();
+        throw complete ? refreshTokenReused() : new IncompleteReuseRevocation();
       }
-      if (this.revocations.isRevoked(id)) {
+      if (this.refusedHere(id) || this.revocations.isRevoked(id)) {
         this.logger.debug({ event: 'refresh_token_revoked' });
         throw sessionExpired();
       }
@@ -391,7 +425,7 @@ export class EzidCallbackService {
         if (!r.tokens) throw sessionExpired();
         return this.session('api', r.tokens);
       });
-      if (this.revocations.isRevoked(id)) {
+      if (this.refusedHere(id) || this.revocations.isRevoked(id)) {
         // Revoked while the upstream call was in flight (reuse of an earlier token in this chain, or
         // logout): the new session is born revoked instead of escaping as the chain's new tip.
         await this.revokeRotated(session);
@@ -424,9 +458,12 @@ export class EzidCallbackService {
         this.rotate(rt, undefined).then(
           (next) => this.revokeSession(rt, next.session),
           (err: unknown) => {
-            // 401: already dead (rejected by EZiD, reused or revoked), nothing to record. Anything
-            // else: EZiD did not validate the token, so nothing is recorded for it.
+            // 401: already dead (rejected by EZiD, reused or revoked), nothing to record.
             if (err instanceof EzidHttpException && err.getStatus() === 401) return;
+            // EZiD did not validate the token, or reuse detection could not record every
+            // revocation: nothing goes on the fail-closed list for it, but this process refuses it
+            // from now on (bounded, evictable), and the logout answers 503.
+            this.logoutPending.set(refreshTokenRevocationId(rt), true);
             throw err;
           },
         ),
@@ -514,6 +551,8 @@ export class EzidCallbackService {
   /** Revokes `old` and the session it was just rotated into (logout). */
   private async revokeSession(old: string, next: EzidSession): Promise<void> {
     const id = refreshTokenRevocationId(old);
+    this.revokedHere.set(id, true);
+    if (next.refreshToken) this.revokedHere.set(refreshTokenRevocationId(next.refreshToken), true);
     this.rotated.delete(id);
     this.graces?.delete(id);
     await this.put(id, this.refreshExpiry());
@@ -584,8 +623,14 @@ export class EzidCallbackService {
     return g.session;
   }
 
+  /** Refused by this process without asking the revocation list (see `revokedHere`, `logoutPending`). */
+  private refusedHere(id: string): boolean {
+    return this.revokedHere.get(id) !== undefined || this.logoutPending.get(id) !== undefined;
+  }
+
   /** Revokes a session that was rotated into after its predecessor was revoked. */
   private async revokeRotated(next: EzidSession): Promise<void> {
+    if (next.refreshToken) this.revokedHere.set(refreshTokenRevocationId(next.refreshToken), true);
     try {
       if (next.refreshToken)
         await this.put(refreshTokenRevocationId(next.refreshToken), this.refreshExpiry());
@@ -599,24 +644,33 @@ export class EzidCallbackService {
    * Reuse detected: revokes every session the reused token was rotated into, however long the chain
    * (a thief who rotated N times keeps nothing): the access token of each rotation that has not
    * expired yet, and the refresh token at the tip of the chain (the only one not already caught as
-   * reuse by its own rotation record). The walk is bounded by the rotation store's size; a visited
-   * set stops any cycle.
+   * reuse by its own rotation record). The chain is read first and its tip marked in this process at
+   * once, before any write; the walk is bounded by the rotation store's size, a visited set stops any
+   * cycle. Resolves `false` when the revocation list could not record everything.
    */
-  private async revokeFamily(id: string): Promise<void> {
+  private async revokeFamily(id: string): Promise<boolean> {
+    const accessIds: { id: string; expMs: number }[] = [];
     const seen = new Set<string>([id]);
-    let rec = this.rotated.get(id);
-    while (rec) {
-      try {
-        if (rec.accessId && rec.accessExpMs > Date.now()) await this.put(rec.accessId, rec.accessExpMs);
-        const next = rec.refreshId !== undefined && !seen.has(rec.refreshId) ? rec.refreshId : undefined;
-        const nextRec = next !== undefined ? this.rotated.get(next) : undefined;
-        if (next !== undefined && nextRec === undefined) await this.put(next, this.refreshExpiry());
-        if (next !== undefined) seen.add(next);
-        rec = nextRec;
-      } catch {
-        // A full list: the reuse is still refused; the rest of the chain lives until its own expiry.
-        return;
-      }
+    let tip: string | undefined;
+    for (let rec = this.rotated.get(id); rec;) {
+      if (rec.accessId && rec.accessExpMs > Date.now())
+        accessIds.push({ id: rec.accessId, expMs: rec.accessExpMs });
+      const next = rec.refreshId !== undefined && !seen.has(rec.refreshId) ? rec.refreshId : undefined;
+      if (next === undefined) break;
+      seen.add(next);
+      const nextRec = this.rotated.get(next);
+      if (nextRec === undefined) tip = next;
+      rec = nextRec;
+    }
+    if (tip !== undefined) this.revokedHere.set(tip, true);
+    try {
+      for (const a of accessIds) await this.put(a.id, a.expMs);
+      if (tip !== undefined) await this.put(tip, this.refreshExpiry());
+      return true;
+    } catch {
+      // A full list (or a failing store): the reuse is still refused, the tip is refused by this
+      // process; the caller learns that the rest could not be recorded.
+      return false;
     }
   }
 
