@@ -20,6 +20,7 @@ import {
   MEMBERSHIP_ONLY,
 } from './ezid-authorizer';
 import { EzidAuthorizationHookRegistry } from './authorization-hook.registry';
+import { hostParams } from './route-warnings';
 import { isWellFormedTenantId } from './tenant-id';
 import { indexTenants } from './tenant-index';
 import {
@@ -56,12 +57,6 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> =>
 
 const hasRetryAfter = (headers: Readonly<Record<string, string>>): boolean =>
   Object.keys(headers).some((name) => name.toLowerCase() === 'retry-after');
-
-/** Whether `@Controller({ host })` can name something: a host with a `:param`, or a RegExp. */
-function hasHostParams(host: unknown): boolean {
-  const hosts: unknown[] = Array.isArray(host) ? host : [host];
-  return hosts.some((h) => h instanceof RegExp || (typeof h === 'string' && /:[A-Za-z0-9_]/.test(h)));
-}
 
 const hasOwnKeys = (v: unknown): boolean => typeof v === 'object' && v !== null && Object.keys(v).length > 0;
 
@@ -376,7 +371,7 @@ export class EzidRolesGuard implements CanActivate {
       this.reflector.get(PERMISSIONS_METADATA, cls),
     );
     policy = Object.freeze({
-      hostParams: hasHostParams(Reflect.getMetadata(HOST_METADATA, cls)),
+      hostParams: hostParams(Reflect.getMetadata(HOST_METADATA, cls)).length > 0,
       isPublic: this.reflector.getAllAndOverride(PUBLIC_METADATA, targets) === true,
       requirement:
         roles.length || permissions.length

@@ -22,8 +22,11 @@ function paths(value: unknown): string[] {
   return typeof value === 'string' ? [value] : [''];
 }
 
-/** The params of `@Controller({ host })`: `:name` of string hosts, named groups of RegExp hosts. */
-function hostParams(host: unknown): string[] {
+/**
+ * The params of `@Controller({ host })`: `:name` of string hosts, named groups of RegExp hosts (a
+ * RegExp without one is reported as `(RegExp)`). Empty when the host names nothing.
+ */
+export function hostParams(host: unknown): string[] {
   const out = new Set<string>();
   for (const h of Array.isArray(host) ? (host as unknown[]) : [host]) {
     if (typeof h === 'string') for (const m of h.matchAll(PARAM)) out.add(m[1]);
@@ -53,10 +56,22 @@ function methodNames(proto: object): string[] {
   return [...names];
 }
 
+/** The class of a `@UseGuards()` entry (a class, or an instance). */
+function guardClass(guard: unknown): unknown {
+  return typeof guard === 'function' ? guard : (guard as { constructor?: unknown } | null)?.constructor;
+}
+
+/** A route's `@UseGuards()` entries in Nest's order: the class's, then the handler's. */
+function routeGuards(cls: object, handler: object): unknown[] {
+  return [
+    ...((Reflect.getMetadata(GUARDS_METADATA, cls) as unknown[] | undefined) ?? []),
+    ...((Reflect.getMetadata(GUARDS_METADATA, handler) as unknown[] | undefined) ?? []),
+  ];
+}
+
 /** Whether `guard` (a class or an instance in `@UseGuards()`) is `EzidRolesGuard` or a subclass. */
 export function isRolesGuard(guard: unknown): boolean {
-  const type: unknown =
-    typeof guard === 'function' ? guard : (guard as { constructor?: unknown } | null)?.constructor;
+  const type = guardClass(guard);
   return (
     typeof type === 'function' &&
     (type as unknown as Record<symbol, unknown>)[EZID_ROLES_GUARD_MARKER] === true
@@ -119,28 +134,29 @@ class MountedPaths {
   }
 }
 
-/** Class then handler `@UseGuards()` (Nest's order): is the last EzidRolesGuard followed by another guard? */
-function listsRolesGuardBeforeAnother(cls: object, handler: object): boolean {
-  const all = [
-    ...((Reflect.getMetadata(GUARDS_METADATA, cls) as unknown[] | undefined) ?? []),
-    ...((Reflect.getMetadata(GUARDS_METADATA, handler) as unknown[] | undefined) ?? []),
-  ];
+/** Is the last EzidRolesGuard of these route guards followed by another guard (not EzidAuthGuard)? */
+function rolesGuardBeforeAnother(guards: readonly unknown[]): boolean {
   let last = -1;
-  all.forEach((g, i) => {
+  guards.forEach((g, i) => {
     if (isRolesGuard(g)) last = i;
   });
-  return last >= 0 && all.slice(last + 1).some((g) => !isRolesGuard(g) && !isEzidAuthGuard(g));
+  return last >= 0 && guards.slice(last + 1).some((g) => !isRolesGuard(g) && !isEzidAuthGuard(g));
 }
 
 /** `EzidAuthGuard` (by name, to keep authz free of an auth import): it never attaches a user after a rule check. */
 function isEzidAuthGuard(guard: unknown): boolean {
-  const type: unknown =
-    typeof guard === 'function' ? guard : (guard as { constructor?: unknown } | null)?.constructor;
+  const type = guardClass(guard);
   return typeof type === 'function' && type.name === 'EzidAuthGuard';
 }
 
-function listsRolesGuard(value: unknown): boolean {
-  return Array.isArray(value) && value.some(isRolesGuard);
+/**
+ * The Passport short form: `@UseGuards()` (without `EzidAuthGuard`) ends with a guard other than
+ * `EzidRolesGuard`, so a user that guard attaches is authorized only by
+ * `EzidDeferredAuthorizationInterceptor`, after the app's own app-wide interceptors.
+ */
+function endsWithAnotherGuard(guards: readonly unknown[]): boolean {
+  const others = guards.filter((g) => !isEzidAuthGuard(g));
+  return others.length > 0 && !isRolesGuard(others[others.length - 1]);
 }
 
 /**
@@ -151,7 +167,10 @@ function listsRolesGuard(value: unknown): boolean {
  * - is host-routed with host parameters (`@Controller({ host: ':org.example.com' })`), none of which
  *   is the tenant param: the same, in the host;
  * - with `globalGuard: false`, does not list `EzidRolesGuard` (or a subclass) in
- *   `@UseGuards()`: the rule is enforced by nothing. Internal.
+ *   `@UseGuards()`: the rule is enforced by nothing, or lists it before another guard;
+ * and one line per `@Public()` route without a rule, with `globalGuard` on, whose `@UseGuards()` ends
+ * with another guard (the Passport short form) when its path names the tenant or authorization hooks
+ * exist. Internal.
  */
 export function routeWarnings(
   discovery: DiscoveryService,
@@ -165,6 +184,7 @@ export function routeWarnings(
     const cls = wrapper.metatype as (new (...a: unknown[]) => unknown) | null;
     if (typeof cls !== 'function') continue;
     const modulePath = mounted.modulePath(wrapper.host);
+    const hosts = hostParams(Reflect.getMetadata(HOST_METADATA, cls));
     const classHasRule =
       reflector.get(ROLES_METADATA, cls) !== undefined ||
       reflector.get(PERMISSIONS_METADATA, cls) !== undefined;
@@ -178,25 +198,33 @@ export function routeWarnings(
         classHasRule ||
         reflector.get(ROLES_METADATA, handler) !== undefined ||
         reflector.get(PERMISSIONS_METADATA, handler) !== undefined;
-      if (!hasRule) {
-        if (options.globalGuard) {
-          for (const line of deferredWarnings(cls, handler, name, method, mounted, modulePath, reflector, {
-            tenantParam,
-            hooks: options.hooks ?? 0,
-          }))
-            out.add(line);
-        }
-        continue;
-      }
-      const guarded =
-        options.globalGuard ||
-        listsRolesGuard(Reflect.getMetadata(GUARDS_METADATA, handler)) ||
-        listsRolesGuard(Reflect.getMetadata(GUARDS_METADATA, cls));
+      const guards = routeGuards(cls, handler);
+      const deferred =
+        !hasRule &&
+        options.globalGuard &&
+        (reflector.get(PUBLIC_METADATA, handler as never) === true ||
+          reflector.get(PUBLIC_METADATA, cls) === true) &&
+        endsWithAnotherGuard(guards);
+      if (!hasRule && !deferred) continue;
+      const guarded = options.globalGuard || guards.some(isRolesGuard);
       for (const prefix of paths(Reflect.getMetadata(PATH_METADATA, cls))) {
         for (const sub of paths(Reflect.getMetadata(PATH_METADATA, handler))) {
           const path = mounted.withPrefix(join(join(modulePath, prefix), sub), method);
           const route = `${RequestMethod[method] ?? 'ALL'} ${path} (${cls.name}.${name})`;
-          if (!options.globalGuard && listsRolesGuardBeforeAnother(cls, handler)) {
+          const params = [...path.matchAll(PARAM)].map((m) => m[1]);
+          if (!hasRule) {
+            if (params.includes(tenantParam) || (options.hooks ?? 0) > 0) {
+              out.add(
+                `${route} is @Public() and its @UseGuards() does not end with EzidRolesGuard: a user a later ` +
+                  `guard attaches (AuthGuard('ezid-jwt')) is authorized (tenant membership, hooks) only by ` +
+                  `EzidDeferredAuthorizationInterceptor, after your own app-wide interceptors (a cache ` +
+                  `interceptor would answer first). List EzidRolesGuard last: ` +
+                  `@UseGuards(AuthGuard('ezid-jwt'), EzidRolesGuard).`,
+              );
+            }
+            continue;
+          }
+          if (!options.globalGuard && rolesGuardBeforeAnother(guards)) {
             out.add(
               `${route} has @Roles()/@Permissions() and lists EzidRolesGuard before another guard in ` +
                 `@UseGuards(): EzidRolesGuard runs before that guard attaches the user, so the rule can only ` +
@@ -209,7 +237,6 @@ export function routeWarnings(
                 `@UseGuards(): the rule is not enforced. Add @UseGuards(EzidAuthGuard, EzidRolesGuard).`,
             );
           }
-          const hosts = hostParams(Reflect.getMetadata(HOST_METADATA, cls));
           if (hosts.length > 0 && !hosts.includes(tenantParam)) {
             out.add(
               `${route} has @Roles()/@Permissions() and the host parameter(s) ` +
@@ -218,7 +245,6 @@ export function routeWarnings(
                 `tenant.param, or name the tenant in the header or tenant.resolve.`,
             );
           }
-          const params = [...path.matchAll(PARAM)].map((m) => m[1]);
           if (params.length === 0 || params.includes(tenantParam)) continue;
           out.add(
             `${route} has @Roles()/@Permissions() and the ` +
@@ -231,48 +257,6 @@ export function routeWarnings(
     }
   }
   return [...out];
-}
-
-/**
- * `@Public()` routes without a rule whose `@UseGuards()` list ends with a guard other than
- * `EzidRolesGuard` (the Passport short form, `@UseGuards(AuthGuard('ezid-jwt'))`), when the route names
- * a tenant in its path or authorization hooks exist: a user that guard attaches is authorized only by
- * `EzidDeferredAuthorizationInterceptor`, which runs after the app's own app-wide interceptors.
- */
-function deferredWarnings(
-  cls: new (...a: unknown[]) => unknown,
-  handler: object,
-  name: string,
-  method: RequestMethod,
-  mounted: MountedPaths,
-  modulePath: string,
-  reflector: Reflector,
-  o: { readonly tenantParam: string; readonly hooks: number },
-): string[] {
-  const isPublic =
-    reflector.get(PUBLIC_METADATA, handler as never) === true || reflector.get(PUBLIC_METADATA, cls) === true;
-  if (!isPublic) return [];
-  const guards = [
-    ...((Reflect.getMetadata(GUARDS_METADATA, cls) as unknown[] | undefined) ?? []),
-    ...((Reflect.getMetadata(GUARDS_METADATA, handler) as unknown[] | undefined) ?? []),
-  ].filter((g) => !isEzidAuthGuard(g));
-  if (guards.length === 0 || isRolesGuard(guards[guards.length - 1])) return [];
-  const out: string[] = [];
-  for (const prefix of paths(Reflect.getMetadata(PATH_METADATA, cls))) {
-    for (const sub of paths(Reflect.getMetadata(PATH_METADATA, handler))) {
-      const path = mounted.withPrefix(join(join(modulePath, prefix), sub), method);
-      const namesTenant = [...path.matchAll(PARAM)].some((m) => m[1] === o.tenantParam);
-      if (!namesTenant && o.hooks === 0) continue;
-      out.push(
-        `${RequestMethod[method] ?? 'ALL'} ${path} (${cls.name}.${name}) is @Public() and its @UseGuards() ` +
-          `does not end with EzidRolesGuard: a user a later guard attaches (AuthGuard('ezid-jwt')) is ` +
-          `authorized (tenant membership, hooks) only by EzidDeferredAuthorizationInterceptor, after your ` +
-          `own app-wide interceptors (a cache interceptor would answer first). List EzidRolesGuard last: ` +
-          `@UseGuards(AuthGuard('ezid-jwt'), EzidRolesGuard).`,
-      );
-    }
-  }
-  return out;
 }
 
 function findOwner(proto: object, name: string): object {
