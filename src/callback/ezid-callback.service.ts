@@ -161,6 +161,12 @@ interface EzidRotation {
   readonly accessExpMs: number;
 }
 
+/** What a rotation gives: the new session, or (`superseded`) the one the same client just received. */
+interface EzidRotationResult {
+  readonly session: EzidSession;
+  readonly superseded: boolean;
+}
+
 /** The credentials `EzidCallbackService.logout()` revokes. */
 export interface EzidLogoutCredentials {
   /** The session's access token (verified before it is put on the revocation list). */
@@ -183,7 +189,7 @@ export function sessionExpired(message = 'The session has ended; sign in again')
 @Injectable()
 export class EzidCallbackService {
   private readonly logger = new Logger('EzidCallback');
-  private readonly refreshes = new EzidSingleFlight<{ session: EzidSession; superseded: boolean }>();
+  private readonly refreshes = new EzidSingleFlight<EzidRotationResult>();
   /**
    * Rotation records (reuse detection), kept apart from the revocation list: bounded, evictable (oldest
    * first) and expiring, so rotations never consume the fail-closed list's capacity.
@@ -368,7 +374,7 @@ export class EzidCallbackService {
    * revoked, expired) or that this module did not issue, gives 401 `session_expired`.
    */
   async refresh(taggedRefreshToken: string, client?: string): Promise<EzidSession> {
-    let r: { session: EzidSession; superseded: boolean };
+    let r: EzidRotationResult;
     try {
       r = await this.rotate(taggedRefreshToken, client);
     } catch (err) {
@@ -386,10 +392,7 @@ export class EzidCallbackService {
    * `refresh` without the grace answer: `superseded` when the token was rotated moments ago by the
    * same client (see `refresh`), with the session it was rotated into (for logout to end it).
    */
-  private rotate(
-    taggedRefreshToken: string,
-    client: string | undefined,
-  ): Promise<{ session: EzidSession; superseded: boolean }> {
+  private rotate(taggedRefreshToken: string, client: string | undefined): Promise<EzidRotationResult> {
     const parsed = untagRefreshToken(taggedRefreshToken);
     if (!parsed) return Promise.reject(sessionExpired());
     // Every representation of one refresh token (re-tagged, tags nested) has one id: reuse
