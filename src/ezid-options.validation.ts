@@ -1,6 +1,7 @@
 import {
   IsArray,
   IsBoolean,
+  IsDefined,
   IsIn,
   IsInt,
   IsNotEmpty,
@@ -251,6 +252,14 @@ class EzidCsrfOptionsDto {
   @IsOptional() @IsBoolean() allowMissingOrigin?: boolean;
 }
 
+class EzidStoreOptionsDto {
+  /** Checked in `resolveEzidOptions` (a URL, or an object with ioredis's `call` and `duplicate`). */
+  @IsDefined() redis!: string | object;
+  @IsOptional() @IsString() @IsNotEmpty() keyPrefix?: string;
+  @IsOptional() @IsInt(POSITIVE) @Min(10, POSITIVE) @Max(60_000) commandTimeoutMs?: number;
+  @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) @Max(60_000) connectTimeoutMs?: number;
+}
+
 class EzidModuleOptionsDto {
   @IsString() @IsNotEmpty() clientId!: string;
   @IsOptional() @IsString() @IsNotEmpty() clientSecret?: string;
@@ -264,6 +273,7 @@ class EzidModuleOptionsDto {
   @IsOptional() @IsObject() profile?: EzidProfileOptionsDto;
   @IsOptional() callback?: false | EzidCallbackOptionsDto;
   @IsOptional() @IsObject() csrf?: EzidCsrfOptionsDto;
+  @IsOptional() @IsObject() store?: EzidStoreOptionsDto;
   @IsOptional() @IsObject() endpoints?: Record<string, unknown>;
 }
 
@@ -332,6 +342,13 @@ export interface ResolvedEzidOptions {
         };
       };
   readonly csrf: { readonly allowedOrigins: readonly string[]; readonly allowMissingOrigin: boolean };
+  /** `undefined`: the in-memory store (this process only). */
+  readonly store?: {
+    readonly redis: string | object;
+    readonly keyPrefix: string;
+    readonly commandTimeoutMs: number;
+    readonly connectTimeoutMs: number;
+  };
   readonly endpoints: Readonly<Record<string, { readonly method?: string; readonly path?: string }>>;
 }
 
@@ -481,6 +498,9 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
   const tenant = validateGroup(EzidTenantOptionsDto, raw.tenant, 'tenant', issues);
   const profile = validateGroup(EzidProfileOptionsDto, raw.profile, 'profile', issues);
   const csrf = validateGroup(EzidCsrfOptionsDto, raw.csrf, 'csrf', issues);
+  const store = validateGroup(EzidStoreOptionsDto, raw.store, 'store', issues);
+  const redisProblem = store ? storeRedisProblem(store.redis) : undefined;
+  if (redisProblem) issues.push({ path: 'store.redis', problem: redisProblem });
   let callback: EzidCallbackOptionsDto | false | undefined;
   let rateLimit: EzidCallbackRateLimitOptionsDto | undefined;
   let refresh: EzidCallbackRefreshOptionsDto | undefined;
@@ -625,8 +645,35 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
       allowedOrigins: (csrf?.allowedOrigins ?? []).map((o) => new URL(o).origin),
       allowMissingOrigin: csrf?.allowMissingOrigin ?? false,
     },
+    store: store
+      ? {
+          redis: store.redis,
+          keyPrefix: store.keyPrefix ?? 'ezid:',
+          commandTimeoutMs: store.commandTimeoutMs ?? 500,
+          connectTimeoutMs: store.connectTimeoutMs ?? 2000,
+        }
+      : undefined,
     endpoints: raw.endpoints ? { ...raw.endpoints } : {},
   });
+}
+
+/** Why `store.redis` is refused: a `redis://`/`rediss://` URL or an ioredis client (`call`, `duplicate`). */
+function storeRedisProblem(value: unknown): string | undefined {
+  if (typeof value === 'string') {
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    return url && (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname
+      ? undefined
+      : 'must be a redis:// or rediss:// URL, or an ioredis client';
+  }
+  const client = value as { call?: unknown; duplicate?: unknown } | null;
+  return typeof client === 'object' && client !== null && typeof client.call === 'function' && typeof client.duplicate === 'function'
+    ? undefined
+    : 'must be a redis:// or rediss:// URL, or an ioredis client';
 }
 
 /**

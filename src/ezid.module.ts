@@ -9,6 +9,7 @@ import {
 } from './callback/callback.providers';
 import { clientControllers, clientExports, clientProviders } from './client/client.providers';
 import { resolveEzidOptions } from './ezid-options.validation';
+import { storeExports, storeProviders } from './store/store.providers';
 import {
   EZID_ASYNC_OPTIONS_TYPE,
   EZID_MODULE_OPTIONS,
@@ -54,6 +55,7 @@ export class EzidModule extends EzidConfigurableModuleClass {
       providers: [
         ...(base.providers ?? []),
         resolvedOptionsProvider,
+        ...storeProviders,
         ...clientProviders,
         ...authProviders,
         ...authzProviders,
@@ -62,6 +64,7 @@ export class EzidModule extends EzidConfigurableModuleClass {
       exports: [
         ...(base.exports ?? []),
         EZID_MODULE_OPTIONS,
+        ...storeExports,
         ...clientExports,
         ...authExports,
         ...authzExports,

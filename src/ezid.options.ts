@@ -28,6 +28,11 @@ export interface EzidModuleOptions {
   /** CSRF defence for cookie-authenticated requests and cookie-mode login routes (see docs/callback.md). */
   csrf?: EzidCsrfOptions;
   /**
+   * State shared by every instance of the app (rate limits, refresh single-flight and reuse detection,
+   * revocations, the profile cache). Default: this process only. See docs/scaling.md.
+   */
+  store?: EzidStoreOptions;
+  /**
    * Override the method and/or path of any EZiD endpoint by its name in the endpoint table
    * (for example `{ 'organizations.delete': { path: '/api/v1/organizations/{id}' } }`),
    * so a wrong guess about an undocumented endpoint can be corrected without a new release.
@@ -35,6 +40,22 @@ export interface EzidModuleOptions {
   endpoints?: Record<string, { method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; path?: string }>;
   /** Register the module globally. Default `false`. */
   isGlobal?: boolean;
+}
+
+/** `store`: Redis shared by every instance (docs/scaling.md). */
+export interface EzidStoreOptions {
+  /**
+   * An ioredis client (`new Redis(...)`; the module duplicates it for pub/sub and never closes it), or a
+   * `redis://` / `rediss://` URL (the module connects with ioredis, without an offline queue, and
+   * disconnects at shutdown). Redis 6.2 or later.
+   */
+  redis: string | object;
+  /** Prefix of every key and channel. Default `'ezid:'`. Give each app its own when apps share a Redis. */
+  keyPrefix?: string;
+  /** Deadline of one Redis command; past it the feature uses its per-process fallback. Default 500 ms. */
+  commandTimeoutMs?: number;
+  /** How long boot waits for Redis (boot never fails because of it). Default 2000 ms. */
+  connectTimeoutMs?: number;
 }
 
 export interface EzidHttpOptions {

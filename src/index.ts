@@ -11,6 +11,7 @@ export type {
   EzidCallbackOptions,
   EzidCallbackRateLimitOptions,
   EzidCallbackRefreshOptions,
+  EzidStoreOptions,
 } from './ezid.options';
 export type { ResolvedEzidOptions } from './ezid-options.validation';
 export { EzidError, EzidConfigurationError } from './ezid.errors';
@@ -22,3 +23,4 @@ export * from './auth';
 export * from './authz';
 export * from './callback';
 export * from './decorators';
+export * from './store';

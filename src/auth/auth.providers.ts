@@ -10,7 +10,7 @@ import { EZID_MODULE_OPTIONS, InjectEzidOptions } from '../ezid.module-definitio
 import { EZID_KEY_SOURCE } from './auth.constants';
 import { EzidAuthGuard } from './ezid-auth.guard';
 import { EzidJwtStrategy } from './ezid-jwt.strategy';
-import { EzidInMemoryRevocationList, EzidRevocationList } from './ezid-revocation-list';
+import { EzidRevocationList } from './ezid-revocation-list';
 import { EzidTokenVerifier } from './ezid-token-verifier';
 import { type EzidKeySource, JwksKeySource, StaticKeySource } from './jwks-key-source';
 
@@ -61,7 +61,6 @@ export const authProviders: Provider[] = [
     useFactory: createKeySource,
     inject: [EZID_MODULE_OPTIONS, EZID_MONOTONIC_CLOCK],
   },
-  { provide: EzidRevocationList, useFactory: () => new EzidInMemoryRevocationList() },
   EzidTokenVerifier,
   EzidAuthGuard,
   EzidJwtStrategy,

@@ -69,6 +69,12 @@ export class EzidInMemoryRevocationList extends EzidRevocationList {
     this.entries.set(id, expiresAtMs);
   }
 
+  /** The entries that have not expired, with their expiry (epoch ms). */
+  *liveEntries(): IterableIterator<[id: string, expiresAtMs: number]> {
+    const now = this.now();
+    for (const e of this.entries) if (e[1] > now) yield e;
+  }
+
   isRevoked(id: string): boolean {
     const exp = this.entries.get(id);
     if (exp === undefined) return false;

@@ -4,6 +4,8 @@ import { SYSTEM_MONOTONIC_CLOCK } from '../common/monotonic-clock';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import type { EzidTenant, EzidUser } from '../interfaces/ezid-user.interface';
+import { EzidStore } from '../store/ezid-store';
+import { EzidSharedProfiles } from './shared-profile-cache';
 
 /**
  * Where a user's tenants come from when `profile.source` is `'api'`: by default the EZiD
@@ -51,12 +53,21 @@ interface Flight {
 export class EzidProfileCache {
   private readonly entries = new Map<string, CacheEntry>();
   private readonly inflight = new Map<string, Flight>();
+  /** The cache shared by every instance, when the store is shared (`store: { redis }`). */
+  private readonly shared?: EzidSharedProfiles;
 
   constructor(
     private readonly ttlMs: number,
     private readonly maxEntries: number,
     private readonly now: () => number = () => SYSTEM_MONOTONIC_CLOCK.now(),
-  ) {}
+    shared?: { readonly store: EzidStore; readonly lockTtlMs: number },
+  ) {
+    if (shared?.store.shared) {
+      this.shared = new EzidSharedProfiles(shared.store, ttlMs, shared.lockTtlMs, (userId) =>
+        this.forget(userId),
+      );
+    }
+  }
 
   /** Entries currently held (for tests and metrics). */
   get size(): number {
@@ -86,6 +97,12 @@ export class EzidProfileCache {
    * is disowned: its result is not cached, and the next request fetches again.
    */
   invalidate(userId?: string): void {
+    this.forget(userId);
+    this.shared?.invalidate(userId);
+  }
+
+  /** `invalidate()` in this process only. */
+  private forget(userId?: string): void {
     if (userId === undefined) {
       this.entries.clear();
       this.inflight.clear();
@@ -104,7 +121,7 @@ export class EzidProfileCache {
     try {
       let tenants: readonly EzidTenant[];
       try {
-        tenants = await load(userId);
+        tenants = this.shared ? await this.shared.load(userId, load) : await load(userId);
       } catch {
         // The cause (an EzidApiError, a network error) is the source's to log; clients get a stable 503.
         throw profileUnavailable();
@@ -141,9 +158,17 @@ export class EzidProfileStore {
   constructor(
     @InjectEzidOptions() options: ResolvedEzidOptions,
     @Optional() @Inject(EZID_PROFILE_SOURCE) private readonly api?: EzidProfileSource,
+    @Optional() store?: EzidStore,
   ) {
     this.source = options.profile.source;
-    this.cache = new EzidProfileCache(options.profile.cacheTtlSec * 1000, options.profile.cacheMaxEntries);
+    this.cache = new EzidProfileCache(
+      options.profile.cacheTtlSec * 1000,
+      options.profile.cacheMaxEntries,
+      undefined,
+      store && options.profile.source === 'api'
+        ? { store, lockTtlMs: options.http.timeoutMs + 5_000 }
+        : undefined,
+    );
   }
 
   /** The user's tenants; a promise only while an API fetch is needed. */

@@ -1,5 +1,7 @@
 import type { DynamicModule, Provider } from '@nestjs/common';
 import { ThrottlerStorageService } from '@nestjs/throttler';
+import { EzidStore } from '../store/ezid-store';
+import { EzidStoreThrottlerStorage } from '../store/store-throttler.storage';
 import { EZID_CALLBACK_THROTTLER_STORAGE } from './callback.constants';
 import { EzidCallbackCsrfGuard } from './callback-csrf.guard';
 import {
@@ -31,7 +33,13 @@ export const callbackProviders: Provider[] = [
   EzidCallbackExceptionFilter,
   EzidCallbackRedirectExceptionFilter,
   EzidCallbackHeadersInterceptor,
-  { provide: EZID_CALLBACK_THROTTLER_STORAGE, useClass: ThrottlerStorageService },
+  {
+    // Per client IP across every instance when the store is shared (docs/scaling.md).
+    provide: EZID_CALLBACK_THROTTLER_STORAGE,
+    useFactory: (store: EzidStore) =>
+      store.shared ? new EzidStoreThrottlerStorage(store) : new ThrottlerStorageService(),
+    inject: [EzidStore],
+  },
   defaultMountProvider,
 ];
 export const callbackExports: NonNullable<DynamicModule['exports']> = [EzidCallbackService];

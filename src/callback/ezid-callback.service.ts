@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import * as crypto from 'node:crypto';
 import {
   canonicalRefreshToken,
@@ -17,6 +17,7 @@ import { EZID_MONOTONIC_CLOCK, type EzidMonotonicClock } from '../common/monoton
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import type { EzidUser } from '../interfaces/ezid-user.interface';
+import { EzidStore } from '../store/ezid-store';
 import {
   EZID_REFRESH_COOKIE_MAX_AGE_SEC,
   EZID_LOCAL_REFUSALS_MAX_ENTRIES,
@@ -25,6 +26,7 @@ import {
   EZID_ROTATION_DEFAULT_MAX_ENTRIES,
   EZID_ROTATION_DEFAULT_TTL_SEC,
 } from './callback.constants';
+import { type EzidSharedSession, EzidSharedRefresh } from './shared-refresh';
 import { EzidSingleFlight } from './single-flight';
 
 /** Which EZiD API issued a refresh token: `legacy` (`api.ezid.io` email link) or `api` (status, codes, SSO). */
@@ -217,6 +219,11 @@ export class EzidCallbackService {
    */
   private readonly logoutPending: ExpiringMap<true>;
   private evicted = { count: 0, youngestAgeMs: Infinity, loggedAt: -Infinity };
+  /** Rotation across instances when the store is shared (`store: { redis }`); else `undefined`. */
+  private readonly shared?: EzidSharedRefresh;
+  private readonly rotationTtlMs: number;
+  private readonly graceTtlMs: number;
+  private sharedDown = false;
 
   constructor(
     @InjectEzidOptions() private readonly options: ResolvedEzidOptions,
@@ -224,6 +231,7 @@ export class EzidCallbackService {
     private readonly verifier: EzidTokenVerifier,
     private readonly revocations: EzidRevocationList,
     @Inject(EZID_MONOTONIC_CLOCK) private readonly clock: EzidMonotonicClock,
+    @Optional() store?: EzidStore,
   ) {
     const r = options.callback
       ? options.callback.refresh
@@ -244,6 +252,11 @@ export class EzidCallbackService {
       clock,
     };
     this.revokedHere = new ExpiringMap(local);
+    // The lock outlives the upstream call's deadline, so a slow EZiD answer never lets a second
+    // instance call EZiD with the same token.
+    if (store?.shared) this.shared = new EzidSharedRefresh(store, options.http.timeoutMs + 5_000);
+    this.rotationTtlMs = r.rotationTtlSec * 1000;
+    this.graceTtlMs = r.reuseGraceSec * 1000;
     this.logoutPending = new ExpiringMap(local);
     if (r.reuseGraceSec > 0) {
       this.graces = new ExpiringMap({
@@ -399,45 +412,112 @@ export class EzidCallbackService {
     // detection, revocation and the single flight all key on the canonical raw token.
     const id = refreshTokenRevocationId(taggedRefreshToken);
     if (this.refreshes.has(id)) this.logger.debug({ event: 'refresh_joined' });
-    return this.refreshes.run(id, async () => {
-      const rotation = this.rotated.get(id);
-      if (rotation !== undefined) {
-        const grace = this.graceSession(id, taggedRefreshToken, client, rotation);
-        if (grace) return { session: grace, superseded: true };
-        this.graces?.delete(id);
-        const complete = await this.revokeFamily(id);
-        this.logger.warn({ event: 'refresh_token_reused' });
-        throw complete ? refreshTokenReused() : new IncompleteReuseRevocation();
-      }
-      if (this.refusedHere(id) || this.revocations.isRevoked(id)) {
-        this.logger.debug({ event: 'refresh_token_revoked' });
-        throw sessionExpired();
-      }
-      // Nested tags (`legacy.api.<raw>`): never issued by this module, so never sent to EZiD.
-      if (canonicalRefreshToken(parsed.raw) !== parsed.raw) throw sessionExpired();
-      const session = await this.run('refresh', 'refresh', async () => {
-        if (parsed.family === 'legacy') {
-          const t = await this.ezid.legacy.emailLinkRefresh(parsed.raw);
-          return this.session('legacy', {
-            accessToken: t.accessToken,
-            refreshToken: t.refreshToken,
-            tokenType: 'Bearer',
-          });
+    return this.refreshes.run(id, () =>
+      this.shared
+        ? this.rotateShared(this.shared, id, parsed, taggedRefreshToken, client)
+        : this.rotateHere(id, parsed, taggedRefreshToken, client),
+    );
+  }
+
+  /**
+   * `rotateHere` under the store's lock of this refresh token: one instance rotates, the instances
+   * that arrive while it holds the lock get its result (the same session, one EZiD call); one that
+   * arrives after finds the rotation record (grace or reuse). Store unavailable: this process only.
+   */
+  private async rotateShared(
+    shared: EzidSharedRefresh,
+    id: string,
+    parsed: { family: EzidRefreshFamily; raw: string },
+    tagged: string,
+    client: string | undefined,
+  ): Promise<EzidRotationResult> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const lock = await this.tryShared(() => shared.lock(id), null);
+      if (lock === null) return this.rotateHere(id, parsed, tagged, client);
+      if (lock !== undefined) {
+        try {
+          return await this.rotateHere(id, parsed, tagged, client, lock);
+        } finally {
+          await this.tryShared(() => shared.unlock(id, lock), undefined);
         }
-        const r = await this.ezid.tokens.refresh(parsed.raw);
-        if (!r.tokens) throw sessionExpired();
-        return this.session('api', r.tokens);
-      });
-      if (this.refusedHere(id) || this.revocations.isRevoked(id)) {
-        // Revoked while the upstream call was in flight (reuse of an earlier token in this chain, or
-        // logout): the new session is born revoked instead of escaping as the chain's new tip.
-        await this.revokeRotated(session);
-        throw sessionExpired();
       }
-      await this.recordRotation(id, session);
-      this.graces?.set(id, { exact: exactHash(taggedRefreshToken), client: clientHash(client), session });
-      return { session, superseded: false };
+      this.logger.debug({ event: 'refresh_joined', instance: 'other' });
+      const waited = await this.tryShared(() => shared.awaitResult(id, parsed.raw), null);
+      if (waited === null) return this.rotateHere(id, parsed, tagged, client);
+      if (typeof waited === 'object') {
+        const session = await this.fromShared(waited).catch(() => undefined);
+        if (!session) throw sessionExpired();
+        return { session, superseded: false };
+      }
+      // Released without a session (the holder answered grace, reuse or an error) or the holder
+      // died: take the lock and decide here, from the rotation record.
+    }
+    this.logger.warn({ event: 'refresh_lock_contended' });
+    throw new EzidHttpException(503, 'idp_unavailable', 'The identity provider is unavailable; retry later', {
+      'Retry-After': '5',
     });
+  }
+
+  /** One rotation decided by this process (with `lock`: holding the store's lock of `id`). */
+  private async rotateHere(
+    id: string,
+    parsed: { family: EzidRefreshFamily; raw: string },
+    taggedRefreshToken: string,
+    client: string | undefined,
+    lock?: string,
+  ): Promise<EzidRotationResult> {
+    const rotation = await this.rotationOf(id);
+    if (rotation !== undefined) {
+      const grace = await this.graceSession(id, taggedRefreshToken, client, rotation);
+      if (grace) return { session: grace, superseded: true };
+      this.forgetGrace(id);
+      const complete = await this.revokeFamily(id);
+      this.logger.warn({ event: 'refresh_token_reused' });
+      throw complete ? refreshTokenReused() : new IncompleteReuseRevocation();
+    }
+    if (this.refusedHere(id) || this.revocations.isRevoked(id)) {
+      this.logger.debug({ event: 'refresh_token_revoked' });
+      throw sessionExpired();
+    }
+    // Nested tags (`legacy.api.<raw>`): never issued by this module, so never sent to EZiD.
+    if (canonicalRefreshToken(parsed.raw) !== parsed.raw) throw sessionExpired();
+    const session = await this.run('refresh', 'refresh', async () => {
+      if (parsed.family === 'legacy') {
+        const t = await this.ezid.legacy.emailLinkRefresh(parsed.raw);
+        return this.session('legacy', {
+          accessToken: t.accessToken,
+          refreshToken: t.refreshToken,
+          tokenType: 'Bearer',
+        });
+      }
+      const r = await this.ezid.tokens.refresh(parsed.raw);
+      if (!r.tokens) throw sessionExpired();
+      return this.session('api', r.tokens);
+    });
+    if (this.refusedHere(id) || this.revocations.isRevoked(id)) {
+      // Revoked while the upstream call was in flight (reuse of an earlier token in this chain, or
+      // logout): the new session is born revoked instead of escaping as the chain's new tip.
+      await this.revokeRotated(session);
+      throw sessionExpired();
+    }
+    await this.recordRotation(id, session);
+    if (this.graces) {
+      const exact = exactHash(taggedRefreshToken);
+      this.graces.set(id, { exact, client: clientHash(client), session });
+      const shared = this.shared;
+      if (shared) {
+        await this.tryShared(
+          () =>
+            shared.putGrace(id, taggedRefreshToken, clientHash(client), toShared(session), this.graceTtlMs),
+          undefined,
+        );
+      }
+    }
+    const shared = this.shared;
+    if (shared && lock !== undefined) {
+      await this.tryShared(() => shared.putResult(id, parsed.raw, toShared(session)), undefined);
+    }
+    return { session, superseded: false };
   }
 
   /**
@@ -557,7 +637,9 @@ export class EzidCallbackService {
     this.revokedHere.set(id, true);
     if (next.refreshToken) this.revokedHere.set(refreshTokenRevocationId(next.refreshToken), true);
     this.rotated.delete(id);
-    this.graces?.delete(id);
+    this.forgetGrace(id);
+    const shared = this.shared;
+    if (shared) await this.tryShared(() => shared.deleteRotation(id), undefined);
     await this.put(id, this.refreshExpiry());
     if (next.refreshToken) await this.put(refreshTokenRevocationId(next.refreshToken), this.refreshExpiry());
     await this.revokeAccessToken(next.accessToken);
@@ -578,10 +660,58 @@ export class EzidCallbackService {
     } catch {
       accessId = undefined;
     }
-    this.rotated.set(id, {
+    const rotation: EzidRotation = {
       refreshId: next.refreshToken ? refreshTokenRevocationId(next.refreshToken) : undefined,
       accessId,
       accessExpMs: accessExpMs + this.toleranceMs(),
+    };
+    this.rotated.set(id, rotation);
+    const shared = this.shared;
+    if (shared) await this.tryShared(() => shared.putRotation(id, rotation, this.rotationTtlMs), undefined);
+  }
+
+  /** The rotation record of `id`: this process's, else the shared store's. */
+  private async rotationOf(id: string): Promise<EzidRotation | undefined> {
+    const here = this.rotated.get(id);
+    const shared = this.shared;
+    if (here !== undefined || !shared) return here;
+    return this.tryShared(() => shared.getRotation(id), undefined);
+  }
+
+  /** Forgets the grace session of `id` (here and in the store). */
+  private forgetGrace(id: string): void {
+    this.graces?.delete(id);
+    const shared = this.shared;
+    if (shared && this.graces) void this.tryShared(() => shared.deleteGrace(id), undefined);
+  }
+
+  /** Runs a store operation; when the store fails, logs the switch to this process and returns `fallback`. */
+  private async tryShared<T, F>(op: () => Promise<T>, fallback: F): Promise<T | F> {
+    try {
+      const v = await op();
+      if (this.sharedDown) {
+        this.sharedDown = false;
+        this.logger.log({ event: 'refresh_shared' });
+      }
+      return v;
+    } catch {
+      if (!this.sharedDown) {
+        this.sharedDown = true;
+        this.logger.warn({ event: 'refresh_per_process' });
+      }
+      return fallback;
+    }
+  }
+
+  /** A session another instance rotated into, rebuilt here (its access token verified again). */
+  private async fromShared(s: EzidSharedSession): Promise<EzidSession> {
+    const user = await this.verifier.verify(s.accessToken);
+    return Object.freeze({
+      accessToken: s.accessToken,
+      refreshToken: s.refreshToken,
+      tokenType: 'Bearer' as const,
+      expiresAt: new Date(s.expiresAtMs),
+      user,
     });
   }
 
@@ -610,20 +740,42 @@ export class EzidCallbackService {
    * session), within `reuseGraceSec`, and that successor was neither rotated nor revoked since.
    * Otherwise `undefined` (the request is reuse).
    */
-  private graceSession(
+  private async graceSession(
     id: string,
     tagged: string,
     client: string | undefined,
     rotation: EzidRotation,
-  ): EzidSession | undefined {
-    const g = this.graces?.get(id);
-    if (!g || !crypto.timingSafeEqual(Buffer.from(g.exact), Buffer.from(exactHash(tagged)))) return undefined;
-    if (client !== undefined && g.client !== clientHash(client)) return undefined;
+  ): Promise<EzidSession | undefined> {
+    if (!this.graces) return undefined;
+    let grace: { client: string; session: EzidSession } | undefined;
+    const g = this.graces.get(id);
+    const shared = this.shared;
+    if (g) {
+      if (!crypto.timingSafeEqual(Buffer.from(g.exact), Buffer.from(exactHash(tagged)))) return undefined;
+      grace = g;
+    } else if (shared) {
+      // Sealed with the exact token string: another representation of it cannot open it.
+      const sg = await this.tryShared(() => shared.getGrace(id, tagged), undefined);
+      const session = sg && (await this.fromShared(sg.session).catch(() => undefined));
+      grace = sg && session ? { client: sg.client, session } : undefined;
+    }
+    if (!grace) return undefined;
+    if (client !== undefined && grace.client !== clientHash(client)) return undefined;
     const { refreshId, accessId } = rotation;
-    if (refreshId && (this.rotated.get(refreshId) !== undefined || this.revocations.isRevoked(refreshId)))
+    if (
+      refreshId &&
+      ((await this.rotationOf(refreshId)) !== undefined || this.revocations.isRevoked(refreshId))
+    )
       return undefined;
     if (accessId && this.revocations.isRevoked(accessId)) return undefined;
-    return g.session;
+    return grace.session;
+  }
+
+  /** Longest rotation chain walked on reuse (the rotation store's bound). */
+  private rotationWalkLimit(): number {
+    return this.options.callback
+      ? this.options.callback.refresh.rotationMaxEntries
+      : EZID_ROTATION_DEFAULT_MAX_ENTRIES;
   }
 
   /** Refused by this process without asking the revocation list (see `revokedHere`, `logoutPending`). */
@@ -655,13 +807,13 @@ export class EzidCallbackService {
     const accessIds: { id: string; expMs: number }[] = [];
     const seen = new Set<string>([id]);
     let tip: string | undefined;
-    for (let rec = this.rotated.get(id); rec;) {
+    for (let rec = await this.rotationOf(id); rec && seen.size <= this.rotationWalkLimit();) {
       if (rec.accessId && rec.accessExpMs > Date.now())
         accessIds.push({ id: rec.accessId, expMs: rec.accessExpMs });
       const next = rec.refreshId !== undefined && !seen.has(rec.refreshId) ? rec.refreshId : undefined;
       if (next === undefined) break;
       seen.add(next);
-      const nextRec = this.rotated.get(next);
+      const nextRec = await this.rotationOf(next);
       if (nextRec === undefined) tip = next;
       rec = nextRec;
     }
@@ -687,6 +839,11 @@ export class EzidCallbackService {
       throw toEzidHttpError(err, phase, this.logger);
     }
   }
+}
+
+/** What the store keeps of a session (sealed there): the user is rebuilt from the access token. */
+function toShared(s: EzidSession): EzidSharedSession {
+  return { accessToken: s.accessToken, refreshToken: s.refreshToken, expiresAtMs: s.expiresAt.getTime() };
 }
 
 /** SHA-256 of the client fingerprint (IP and User-Agent) that rotated a token; `-` when unknown. */

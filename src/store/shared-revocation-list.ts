@@ -1,0 +1,116 @@
+import { Logger } from '@nestjs/common';
+import {
+  EZID_REVOCATION_LIST_MAX,
+  EzidInMemoryRevocationList,
+  EzidRevocationList,
+} from '../auth/ezid-revocation-list';
+import { EzidStore } from './ezid-store';
+
+/** The store's expiring set of revoked ids, and the channel that announces each new one. */
+const REVOKED = 'revoked';
+/** Longest revocation id accepted from the store (ids are `at:…`/`rt:…` SHA-256 tags, about 50 chars). */
+const MAX_ID_LENGTH = 200;
+
+/**
+ * The `EzidRevocationList` of a shared store (`store: { redis }`). `isRevoked()` reads a local copy
+ * (the same bounded map as `EzidInMemoryRevocationList`: no I/O on the request path); `revoke()`
+ * records the id locally, writes it to the store's expiring set and publishes it, and every instance
+ * adds what it receives to its copy. On start and after every reconnect each instance reloads the
+ * whole set (messages sent while it was disconnected are not lost) and writes what it could not.
+ *
+ * Store down: this instance still refuses the id at once, keeps it to write on reconnect, and
+ * `revoke()` rejects, so a logout answers 503 `revocation_unavailable` (the revocation is not yet
+ * visible to the other instances; docs/scaling.md).
+ */
+export class EzidSharedRevocationList extends EzidRevocationList {
+  private readonly logger = new Logger('EzidStore');
+  private readonly local: EzidInMemoryRevocationList;
+  /** Revocations not written to the store yet (written on the next reconnect). */
+  private readonly unshared = new Map<string, number>();
+
+  constructor(
+    private readonly store: EzidStore,
+    private readonly maxEntries = EZID_REVOCATION_LIST_MAX,
+    now: () => number = Date.now,
+  ) {
+    super();
+    this.local = new EzidInMemoryRevocationList(maxEntries, now);
+    store.subscribe(REVOKED, (message) => this.receive(message));
+    store.onAvailable(() => void this.resync());
+  }
+
+  /** Entries in this instance's copy. */
+  get size(): number {
+    return this.local.size;
+  }
+
+  isRevoked(id: string): boolean {
+    return this.local.isRevoked(id);
+  }
+
+  async revoke(id: string, expiresAtMs: number): Promise<void> {
+    this.local.revoke(id, expiresAtMs); // throws when full: fail closed, nothing half-recorded
+    try {
+      await this.share(id, expiresAtMs);
+    } catch (err) {
+      this.keepUnshared(id, expiresAtMs);
+      this.logger.warn({ event: 'revocation_not_shared', pending: this.unshared.size });
+      throw err;
+    }
+  }
+
+  private async share(id: string, expiresAtMs: number): Promise<void> {
+    await this.store.addExpiring(REVOKED, id, expiresAtMs);
+    await this.store.publish(REVOKED, `${Math.ceil(expiresAtMs)} ${id}`);
+  }
+
+  private keepUnshared(id: string, expiresAtMs: number): void {
+    this.unshared.delete(id);
+    this.unshared.set(id, expiresAtMs);
+    while (this.unshared.size > this.maxEntries)
+      this.unshared.delete(this.unshared.keys().next().value as string);
+  }
+
+  /** `<expiresAtMs> <id>` from any instance. Malformed messages are ignored. */
+  private receive(message: string): void {
+    const sp = message.indexOf(' ');
+    const exp = Number(message.slice(0, sp));
+    const id = message.slice(sp + 1);
+    if (sp <= 0 || !Number.isFinite(exp) || id.length === 0 || id.length > MAX_ID_LENGTH) return;
+    this.add(id, exp);
+  }
+
+  private add(id: string, expiresAtMs: number): void {
+    try {
+      this.local.revoke(id, expiresAtMs);
+    } catch {
+      this.logger.error({ event: 'revocation_failed', reason: 'full' });
+    }
+  }
+
+  /** (Re)connected: write what could not be written, then reload every live revocation. */
+  private async resync(): Promise<void> {
+    try {
+      for (const [id, exp] of [...this.unshared]) {
+        if (exp > Date.now()) await this.share(id, exp);
+        this.unshared.delete(id);
+      }
+      const all = await this.store.readExpiring(REVOKED);
+      const inStore = new Set<string>();
+      for (const [id, exp] of all) {
+        inStore.add(id);
+        if (id.length <= MAX_ID_LENGTH) this.add(id, exp);
+      }
+      // A Redis that restarted empty (no persistence) gets this instance's copy back.
+      let restored = 0;
+      for (const [id, exp] of [...this.local.liveEntries()]) {
+        if (inStore.has(id)) continue;
+        await this.store.addExpiring(REVOKED, id, exp);
+        restored++;
+      }
+      this.logger.log({ event: 'revocations_synced', entries: all.length, restored });
+    } catch {
+      this.logger.warn({ event: 'revocations_sync_failed', pending: this.unshared.size });
+    }
+  }
+}
