@@ -48,6 +48,7 @@ export class EzidSharedProfiles {
     const lockValue = crypto.randomUUID();
     const locked = await this.store.set(lockKey, lockValue, this.lockTtlMs, true).catch(() => null);
     if (locked === false) {
+      this.logger.debug({ event: 'profile_fetch_joined' });
       const theirs = await this.awaitOther(userId, key).catch(() => undefined);
       if (theirs) return theirs;
     }
