@@ -49,6 +49,9 @@ if hits > tonumber(ARGV[2]) then
 end
 return {hits, kttl, 0, 0}`;
 
+/** How long the store fails fast after a command timed out on an open connection. */
+const SUSPEND_MS = 1_000;
+
 /** Deletes KEYS[1] only while it holds ARGV[1] (releasing one's own lock). */
 const DELETE_IF_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -97,6 +100,9 @@ export class EzidRedisStore extends EzidStore implements OnModuleInit, OnApplica
   private firstAvailable?: () => void;
   private readonly firstAvailablePromise = new Promise<void>((r) => (this.firstAvailable = r));
   private closed = false;
+  /** While `performance.now()` is below this, commands fail fast (see `suspend`). */
+  private suspendedUntil = 0;
+  private probe?: NodeJS.Timeout;
 
   constructor(private readonly config: EzidRedisStoreConfig) {
     super();
@@ -145,6 +151,7 @@ export class EzidRedisStore extends EzidStore implements OnModuleInit, OnApplica
 
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.probe);
     this.sub.disconnect();
     if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
   }
@@ -240,23 +247,54 @@ export class EzidRedisStore extends EzidStore implements OnModuleInit, OnApplica
   }
 
   private async command(operation: string, command: string, ...args: (string | number)[]): Promise<unknown> {
-    if (this.client.status !== 'ready') throw new EzidStoreUnavailableError(operation);
+    if (this.client.status !== 'ready' || performance.now() < this.suspendedUntil) {
+      throw new EzidStoreUnavailableError(operation);
+    }
     let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
     try {
-      return await Promise.race([
+      const reply = await Promise.race([
         this.client.call(command, ...args),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new EzidStoreUnavailableError(operation)),
-            this.config.commandTimeoutMs,
-          );
+          timer = setTimeout(() => {
+            timedOut = true;
+            reject(new EzidStoreUnavailableError(operation));
+          }, this.config.commandTimeoutMs);
         }),
       ]);
+      if (this.suspendedUntil > 0) this.recovered();
+      return reply;
     } catch (err) {
+      if (timedOut) this.suspend();
       throw err instanceof EzidStoreUnavailableError ? err : new EzidStoreUnavailableError(operation);
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * A command outlived its deadline with the connection still open (a hung or overloaded Redis): the
+   * store counts as down and fails fast for `SUSPEND_MS`, then lets the next command probe it, so a
+   * request pays at most one deadline per interval instead of one per command.
+   */
+  private suspend(): void {
+    this.suspendedUntil = performance.now() + SUSPEND_MS;
+    this.setStatus('down');
+    if (this.probe || this.closed) return;
+    // An idle app still learns that Redis is back (health, resync).
+    this.probe = setTimeout(() => {
+      this.probe = undefined;
+      this.command('probe', 'PING').catch(() => undefined);
+    }, SUSPEND_MS);
+    this.probe.unref();
+  }
+
+  /** A command succeeded after a suspension: up again, and local copies resynchronise. */
+  private recovered(): void {
+    this.suspendedUntil = 0;
+    if (this.client.status !== 'ready' || this.sub.status !== 'ready' || this.state.status === 'up') return;
+    this.setStatus('up');
+    for (const l of this.availableListeners) l();
   }
 
   /** Both connections ready: (re)subscribe every channel, then tell the features to resynchronise. */
@@ -270,6 +308,7 @@ export class EzidRedisStore extends EzidStore implements OnModuleInit, OnApplica
       return; // the next 'ready' retries
     }
     if (this.client.status !== 'ready' || this.sub.status !== 'ready') return;
+    this.suspendedUntil = 0;
     this.setStatus('up');
     this.firstAvailable?.();
     for (const l of this.availableListeners) l();

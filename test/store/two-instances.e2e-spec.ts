@@ -4,6 +4,7 @@
 // makes one EZiD call for both, and Redis killed mid-run (SIGKILL) then restarted costs no request a
 // 500 and loses no revocation. Races are ordered with emulator gates and log events, never sleeps.
 import { Controller, Get } from '@nestjs/common';
+import Redis from 'ioredis';
 import {
   accessTokenRevocationId,
   CurrentUser,
@@ -226,6 +227,45 @@ describeWithRedis.each(PLATFORMS)('two instances sharing one Redis (%s)', (platf
     gate.open();
     expect([(await onA).status, (await onB).status]).toEqual([403, 403]);
     expect(emu.requestCount(ORGS)).toBe(before + 2);
+  });
+
+  it('the hot path (token verification, @Roles tenant check, revocation check) sends Redis no command', async () => {
+    const [a, b] = await pair({ extra: { profile: { source: 'token' } } });
+    const probe = new Redis(redis.url);
+    const processed = async (): Promise<number> =>
+      Number(/total_commands_processed:(\d+)/.exec(await probe.info('stats'))![1]);
+    const header = emu.authHeader('demo@example.com');
+    for (const t of [a, b]) {
+      expect((await t.request('GET', `/x/orgs/${T1}/admin`, { headers: header })).status).toBe(200); // warm
+    }
+    const idle = -(await processed()) + (await processed()); // the INFO call itself
+    const before = await processed();
+    for (let i = 0; i < 20; i++) {
+      for (const t of [a, b]) {
+        expect((await t.request('GET', `/x/orgs/${T1}/admin`, { headers: header })).status).toBe(200);
+        expect((await me(t, header.authorization.slice('Bearer '.length))).status).toBe(200);
+      }
+    }
+    expect((await processed()) - before).toBe(idle);
+    probe.disconnect();
+  });
+
+  it('Redis hung (SIGSTOP): guarded routes answer, refresh answers on its per-process fallback, health says down, then up again once Redis answers', async () => {
+    prefix = `hung-${platform}-${++prefixes}:`;
+    const store = { redis: redis.url, keyPrefix: prefix, commandTimeoutMs: 100 };
+    const a = await instance({ extra: { store } });
+    const s = await signIn(a);
+    redis.pause();
+    try {
+      expect((await me(a, s.accessToken)).status).toBe(200);
+      const r = await refresh(a, s);
+      expect(r.status).toBe(200);
+      expect(storeOf(a).health().status).toBe('down');
+      expect((await me(a, (r.json as unknown as Session).accessToken)).status).toBe(200);
+    } finally {
+      redis.resume();
+    }
+    await until(() => storeOf(a).health().status === 'up', 10_000);
   });
 
   it('Redis killed mid-run: no request gets a 500, every feature falls back, and nothing promised is lost after the restart', async () => {

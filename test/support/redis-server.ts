@@ -58,6 +58,16 @@ export class RedisServer {
     await gone;
   }
 
+  /** `SIGSTOP`s the server: connections stay open, nothing is answered (a hung peer). */
+  pause(): void {
+    this.proc?.kill('SIGSTOP');
+  }
+
+  /** `SIGCONT`s a paused server. */
+  resume(): void {
+    this.proc?.kill('SIGCONT');
+  }
+
   /** Starts the server again on the same port, empty (it has no persistence). */
   async restart(): Promise<void> {
     await this.kill();
