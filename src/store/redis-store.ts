@@ -247,7 +247,8 @@ export class EzidRedisStore extends EzidStore implements OnModuleInit, OnApplica
   }
 
   private async command(operation: string, command: string, ...args: (string | number)[]): Promise<unknown> {
-    if (this.client.status !== 'ready' || performance.now() < this.suspendedUntil) {
+    const probing = operation === 'probe';
+    if (this.client.status !== 'ready' || (!probing && performance.now() < this.suspendedUntil)) {
       throw new EzidStoreUnavailableError(operation);
     }
     let timer: NodeJS.Timeout | undefined;
@@ -280,11 +281,17 @@ export class EzidRedisStore extends EzidStore implements OnModuleInit, OnApplica
   private suspend(): void {
     this.suspendedUntil = performance.now() + SUSPEND_MS;
     this.setStatus('down');
+    this.scheduleProbe();
+  }
+
+  /** PINGs a suspended store after `SUSPEND_MS`, until it answers: an idle app still learns it is back. */
+  private scheduleProbe(): void {
     if (this.probe || this.closed) return;
-    // An idle app still learns that Redis is back (health, resync).
     this.probe = setTimeout(() => {
       this.probe = undefined;
-      this.command('probe', 'PING').catch(() => undefined);
+      this.command('probe', 'PING').catch(() => {
+        if (this.suspendedUntil > 0) this.scheduleProbe();
+      });
     }, SUSPEND_MS);
     this.probe.unref();
   }
