@@ -442,7 +442,10 @@ export class EzidCallbackService {
         }
       }
       this.logger.debug({ event: 'refresh_joined', instance: 'other' });
-      const waited = await this.tryShared(() => shared.awaitResult(id, parsed.raw), null);
+      const waited = await this.tryShared(
+        () => shared.awaitResult(id, canonicalRefreshToken(parsed.raw)),
+        null,
+      );
       if (waited === null) return this.rotateHere(id, parsed, tagged, client);
       if (typeof waited === 'object') {
         const session = await this.fromShared(waited).catch(() => undefined);
