@@ -671,7 +671,10 @@ function storeRedisProblem(value: unknown): string | undefined {
       : 'must be a redis:// or rediss:// URL, or an ioredis client';
   }
   const client = value as { call?: unknown; duplicate?: unknown } | null;
-  return typeof client === 'object' && client !== null && typeof client.call === 'function' && typeof client.duplicate === 'function'
+  return typeof client === 'object' &&
+    client !== null &&
+    typeof client.call === 'function' &&
+    typeof client.duplicate === 'function'
     ? undefined
     : 'must be a redis:// or rediss:// URL, or an ioredis client';
 }
