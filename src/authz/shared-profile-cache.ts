@@ -14,7 +14,9 @@ const GENERATION_TTL_MS = 30 * 86_400_000;
  * instance's local cache (`EzidProfileCache`, read on the request path without I/O):
  * - a local miss reads the store; a store miss fetches from the source under a per-user lock, so
  *   one instance fetches while the others wait for its result (one EZiD call for all of them);
- * - `invalidate(userId)` deletes the user's entry and tells every instance to drop its local copy;
+ * - `invalidate(userId)` moves the user's version on (entries carry the version read before their
+ *   fetch, so one fetched before the invalidation is never served after it), deletes the entry and
+ *   tells every instance to drop its local copy;
  *   `invalidate()` moves every instance to a new generation of keys (old entries expire unread);
  * - after a reconnect every instance drops its local copies (invalidations may have been missed).
  * Store down: the source is called directly, as with one process.
@@ -23,6 +25,8 @@ export class EzidSharedProfiles {
   private readonly logger = new Logger('EzidStore');
   private readonly waiters = new Map<string, Set<() => void>>();
   private generation = '0';
+  /** This instance's invalidations, in order: a load waits for them to reach the store. */
+  private invalidating: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: EzidStore,
@@ -40,9 +44,11 @@ export class EzidSharedProfiles {
     userId: string,
     load: (userId: string) => Promise<readonly EzidTenant[]>,
   ): Promise<readonly EzidTenant[]> {
+    await this.invalidating; // this instance's invalidations reach the store before it reads again
     const key = this.key(userId);
-    const cached = await this.store.get(key).catch(() => undefined);
-    const hit = cached === undefined ? undefined : parseTenants(cached);
+    const version = await this.version(userId).catch(() => undefined);
+    if (version === undefined) return load(userId); // store unavailable: this process only
+    const hit = await this.read(key, version).catch(() => undefined);
     if (hit) return hit;
     const lockKey = `profile:lock:${this.generation}:${userId}`;
     const lockValue = crypto.randomUUID();
@@ -55,7 +61,10 @@ export class EzidSharedProfiles {
     try {
       const tenants = await load(userId);
       if (locked === true && Array.isArray(tenants)) {
-        await this.store.set(key, JSON.stringify(tenants), this.ttlMs).catch(() => undefined);
+        // Tagged with the version read before the fetch: if the user was invalidated meanwhile (here or
+        // on another instance), the version moved on and every reader ignores this entry.
+        const entry = JSON.stringify({ v: version, t: tenants });
+        await this.store.set(key, entry, this.ttlMs).catch(() => undefined);
       }
       return tenants;
     } finally {
@@ -75,11 +84,35 @@ export class EzidSharedProfiles {
         await this.store.set(GENERATION_KEY, generation, GENERATION_TTL_MS);
         await this.store.publish(CHANNEL, `*:${generation}`);
       } else {
+        await this.store.set(this.versionKey(userId), crypto.randomUUID(), 2 * (this.ttlMs + this.lockTtlMs));
         await this.store.delete(this.key(userId));
         await this.store.publish(CHANNEL, `u:${userId}`);
       }
     };
-    shareIt().catch(() => this.logger.warn({ event: 'profile_invalidation_not_shared' }));
+    this.invalidating = this.invalidating
+      .then(shareIt)
+      .catch(() => this.logger.warn({ event: 'profile_invalidation_not_shared' }));
+  }
+
+  /** The user's entry version: moved on by every invalidation; `0` until the first. */
+  private async version(userId: string): Promise<string> {
+    return (await this.store.get(this.versionKey(userId))) ?? '0';
+  }
+
+  private versionKey(userId: string): string {
+    return `profile:version:${this.generation}:${userId}`;
+  }
+
+  /** The stored entry when it carries `version`, else `undefined`. */
+  private async read(key: string, version: string): Promise<readonly EzidTenant[] | undefined> {
+    const raw = await this.store.get(key);
+    if (raw === undefined) return undefined;
+    try {
+      const entry = JSON.parse(raw) as { v?: unknown; t?: unknown };
+      return entry.v === version ? parseTenants(entry.t) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private key(userId: string): string {
@@ -106,11 +139,10 @@ export class EzidSharedProfiles {
     set.add(wake);
     let timer: NodeJS.Timeout | undefined;
     try {
-      const now = await this.store.get(key);
-      if (now !== undefined) return parseTenants(now);
+      const now = await this.read(key, await this.version(userId));
+      if (now) return now;
       await Promise.race([woken, new Promise<void>((r) => (timer = setTimeout(r, this.lockTtlMs)))]);
-      const after = await this.store.get(key);
-      return after === undefined ? undefined : parseTenants(after);
+      return await this.read(key, await this.version(userId));
     } finally {
       clearTimeout(timer);
       set.delete(wake);
@@ -129,10 +161,10 @@ export class EzidSharedProfiles {
   }
 }
 
-/** Tenants as the store keeps them (`EzidTenant[]` as JSON), re-validated; `undefined` when malformed. */
-function parseTenants(json: string): readonly EzidTenant[] | undefined {
+/** Tenants as the store keeps them (`EzidTenant[]`), re-validated; `undefined` when malformed. */
+function parseTenants(value: unknown): readonly EzidTenant[] | undefined {
   try {
-    return tenantsFromOrganizations(JSON.parse(json));
+    return tenantsFromOrganizations(value);
   } catch {
     return undefined;
   }

@@ -434,16 +434,17 @@ export class EzidCallbackService {
     for (let attempt = 0; attempt < 3; attempt++) {
       const lock = await this.tryShared(() => shared.lock(id), null);
       if (lock === null) return this.rotateHere(id, parsed, tagged, client);
-      if (lock !== undefined) {
+      if ('held' in lock) {
+        const held = { value: lock.held };
         try {
-          return await this.rotateHere(id, parsed, tagged, client, lock);
+          return await this.rotateHere(id, parsed, tagged, client, held);
         } finally {
-          await this.tryShared(() => shared.unlock(id, lock), undefined);
+          await this.tryShared(() => shared.unlock(id, held.value), undefined);
         }
       }
       this.logger.debug({ event: 'refresh_joined', instance: 'other' });
       const waited = await this.tryShared(
-        () => shared.awaitResult(id, canonicalRefreshToken(parsed.raw)),
+        () => shared.awaitResult(id, lock.other, canonicalRefreshToken(parsed.raw)),
         null,
       );
       if (waited === null) return this.rotateHere(id, parsed, tagged, client);
@@ -461,13 +462,16 @@ export class EzidCallbackService {
     });
   }
 
-  /** One rotation decided by this process (with `lock`: holding the store's lock of `id`). */
+  /**
+   * One rotation decided by this process (with `held`: holding the store's lock of `id`, whose value
+   * changes to `done:` once the upstream call has returned).
+   */
   private async rotateHere(
     id: string,
     parsed: { family: EzidRefreshFamily; raw: string },
     taggedRefreshToken: string,
     client: string | undefined,
-    lock?: string,
+    held?: { value: string },
   ): Promise<EzidRotationResult> {
     const rotation = await this.rotationOf(id);
     if (rotation !== undefined) {
@@ -484,6 +488,12 @@ export class EzidCallbackService {
     }
     // Nested tags (`legacy.api.<raw>`): never issued by this module, so never sent to EZiD.
     if (canonicalRefreshToken(parsed.raw) !== parsed.raw) throw sessionExpired();
+    const inFlight = held?.value;
+    const upstreamReturned = async (): Promise<void> => {
+      const shared = this.shared;
+      if (held && inFlight && shared)
+        held.value = await this.tryShared(() => shared.markDone(id, inFlight), inFlight);
+    };
     const session = await this.run('refresh', 'refresh', async () => {
       if (parsed.family === 'legacy') {
         const t = await this.ezid.legacy.emailLinkRefresh(parsed.raw);
@@ -496,7 +506,7 @@ export class EzidCallbackService {
       const r = await this.ezid.tokens.refresh(parsed.raw);
       if (!r.tokens) throw sessionExpired();
       return this.session('api', r.tokens);
-    });
+    }).finally(upstreamReturned);
     if (this.refusedHere(id) || this.revocations.isRevoked(id)) {
       // Revoked while the upstream call was in flight (reuse of an earlier token in this chain, or
       // logout): the new session is born revoked instead of escaping as the chain's new tip.
@@ -517,8 +527,8 @@ export class EzidCallbackService {
       }
     }
     const shared = this.shared;
-    if (shared && lock !== undefined) {
-      await this.tryShared(() => shared.putResult(id, parsed.raw, toShared(session)), undefined);
+    if (shared && inFlight !== undefined) {
+      await this.tryShared(() => shared.putResult(id, inFlight, parsed.raw, toShared(session)), undefined);
     }
     return { session, superseded: false };
   }

@@ -18,12 +18,16 @@ export interface EzidSharedRotation {
 /** How long a rotation's result is kept for the instances that were waiting on its lock. */
 const RESULT_TTL_MS = 5_000;
 const CHANNEL = 'refreshed';
+/** Prefix of a lock whose rotation's upstream call has returned. */
+const DONE = 'done:';
 
 /**
  * Refresh-token rotation across instances, on a shared `EzidStore` (docs/scaling.md):
  * - a lock per refresh token (`SET NX PX`), so one instance calls EZiD while the others wait;
- * - the result slot the waiting instances read (only they: an instance that arrives after the lock
- *   is released sees the rotation record instead, as reuse or within the grace window);
+ * - the result slot the requests that found the lock while the upstream call was in flight read (keyed by
+ *   that lock's value, which they read atomically with their failed attempt; once the call has returned
+ *   the lock says so, and a request arriving then waits for the release and decides from the rotation
+ *   record: reuse, or the grace window);
  * - the rotation records (reuse detection) and grace sessions every instance reads.
  * Tokens never reach the store in clear: results and grace sessions are sealed (AES-256-GCM) with a
  * key derived (HKDF-SHA256) from the refresh token they answer, so only a holder of that token can
@@ -41,33 +45,61 @@ export class EzidSharedRefresh {
     });
   }
 
-  /** Takes the lock of refresh token `id`: the lock's value when taken, `undefined` when another instance holds it. */
-  async lock(id: string): Promise<string | undefined> {
+  /**
+   * Takes the lock of refresh token `id`. `{ held }`: this instance holds it (its value). `{ other }`:
+   * another request holds it, with the lock's value read in the same atomic step: an in-flight rotation's
+   * id, or `done:<id>` once that rotation's upstream call has returned.
+   */
+  async lock(id: string): Promise<{ held: string } | { other: string }> {
     const value = crypto.randomUUID();
-    return (await this.store.set(`refresh:lock:${id}`, value, this.lockTtlMs, true)) ? value : undefined;
+    const other = await this.store.setIfAbsent(`refresh:lock:${id}`, value, this.lockTtlMs);
+    return other === undefined ? { held: value } : { other };
   }
 
-  /** Releases one's own lock and wakes the instances waiting on it. */
+  /**
+   * The upstream call of the rotation holding `value` has returned: from now on a request that finds the
+   * lock is late (it waits for the release, then decides from the rotation record) and never reads the
+   * result. Resolves the lock's new value.
+   */
+  async markDone(id: string, value: string): Promise<string> {
+    const done = `${DONE}${value}`;
+    return (await this.store.replace(`refresh:lock:${id}`, value, done, this.lockTtlMs)) ? done : value;
+  }
+
+  /** Releases one's own lock (whatever its value now) and wakes the instances waiting on it. */
   async unlock(id: string, value: string): Promise<void> {
     await this.store.delete(`refresh:lock:${id}`, value);
     await this.store.publish(CHANNEL, id);
   }
 
-  /** Leaves the rotation's new session for the instances waiting on the lock (sealed with the old token). */
-  async putResult(id: string, rawRefreshToken: string, session: EzidSharedSession): Promise<void> {
+  /**
+   * Leaves the rotation's new session for the requests that found the lock while its upstream call was in
+   * flight: keyed by that lock's value (which only they read), sealed with the old token.
+   */
+  async putResult(
+    id: string,
+    value: string,
+    rawRefreshToken: string,
+    session: EzidSharedSession,
+  ): Promise<void> {
     const sealed = seal(rawRefreshToken, 'result', JSON.stringify(session));
-    await this.store.set(`refresh:result:${id}`, sealed, RESULT_TTL_MS);
+    await this.store.set(`refresh:result:${id}:${value}`, sealed, RESULT_TTL_MS);
   }
 
   /**
-   * Waits for the instance holding `id`'s lock: the session it rotated into, `released` when it let
-   * go of the lock without one (the caller then runs the refresh itself: it finds the rotation record,
-   * or calls EZiD), or `timeout` when the lock outlived `lockTtlMs` (its holder died).
+   * Waits for the request holding `id`'s lock with value `other` (from `lock()`): the session it rotated
+   * into when `other` was an in-flight rotation that produced one; `released` when the lock was released
+   * without one (or `other` was already `done:`: a late request never reads a result), after which the
+   * caller takes the lock and decides from the rotation record; `timeout` when the lock outlived
+   * `lockTtlMs` (its holder died).
    */
   async awaitResult(
     id: string,
+    other: string,
     rawRefreshToken: string,
   ): Promise<EzidSharedSession | 'released' | 'timeout'> {
+    const late = other.startsWith(DONE);
+    const resultKey = `refresh:result:${id}:${other}`;
     let wake!: () => void;
     let woken = new Promise<void>((r) => (wake = r));
     const listener = (): void => wake();
@@ -75,14 +107,19 @@ export class EzidSharedRefresh {
     if (!set) this.waiters.set(id, (set = new Set()));
     set.add(listener);
     const deadline = Date.now() + this.lockTtlMs;
+    const result = async (): Promise<EzidSharedSession | 'released' | undefined> => {
+      if (late) return undefined;
+      const sealed = await this.store.get(resultKey);
+      if (sealed === undefined) return undefined;
+      const session = open(rawRefreshToken, 'result', sealed);
+      return session ? (JSON.parse(session) as EzidSharedSession) : 'released';
+    };
     try {
       for (;;) {
-        const sealed = await this.store.get(`refresh:result:${id}`);
-        if (sealed !== undefined) {
-          const session = open(rawRefreshToken, 'result', sealed);
-          return session ? (JSON.parse(session) as EzidSharedSession) : 'released';
-        }
-        if ((await this.store.get(`refresh:lock:${id}`)) === undefined) return 'released';
+        const r = await result();
+        if (r !== undefined) return r;
+        const now = await this.store.get(`refresh:lock:${id}`);
+        if (now !== other && now !== `${DONE}${other}`) return (await result()) ?? 'released';
         const left = deadline - Date.now();
         if (left <= 0) return 'timeout';
         let timer: NodeJS.Timeout | undefined;

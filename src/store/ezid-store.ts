@@ -49,6 +49,12 @@ export abstract class EzidStore {
   /** Sets `key` for `ttlMs`. With `ifAbsent`, only when absent: resolves whether it was set (a lock). */
   abstract set(key: string, value: string, ttlMs: number, ifAbsent?: boolean): Promise<boolean>;
 
+  /** Sets `key` when absent and resolves `undefined`; else resolves its current value (atomically: a lock that says who holds it). */
+  abstract setIfAbsent(key: string, value: string, ttlMs: number): Promise<string | undefined>;
+
+  /** Sets `key` to `value` for `ttlMs` only while it holds `expected` (atomically); resolves whether it did. */
+  abstract replace(key: string, expected: string, value: string, ttlMs: number): Promise<boolean>;
+
   /** Deletes `key`; with `ifValue`, only while it still holds that value (releasing one's own lock). */
   abstract delete(key: string, ifValue?: string): Promise<void>;
 

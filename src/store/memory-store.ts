@@ -44,6 +44,19 @@ export class EzidMemoryStore extends EzidStore {
     return true;
   }
 
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<string | undefined> {
+    const current = this.live(key);
+    if (current) return current.value;
+    await this.set(key, value, ttlMs);
+    return undefined;
+  }
+
+  async replace(key: string, expected: string, value: string, ttlMs: number): Promise<boolean> {
+    if (this.live(key)?.value !== expected) return false;
+    await this.set(key, value, ttlMs);
+    return true;
+  }
+
   async delete(key: string, ifValue?: string): Promise<void> {
     if (ifValue === undefined || this.live(key)?.value === ifValue) this.keys.delete(key);
   }

@@ -52,6 +52,19 @@ return {hits, kttl, 0, 0}`;
 /** How long the store fails fast after a command timed out on an open connection. */
 const SUSPEND_MS = 1_000;
 
+/** SET NX PX, or the current value when the key exists: [1] when set, [0, value] otherwise. */
+const SET_IF_ABSENT_SCRIPT = `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1} end
+return {0, redis.call('GET', KEYS[1])}`;
+
+/** Compare-and-set: SET KEYS[1] ARGV[2] PX ARGV[3] only while it holds ARGV[1]. */
+const REPLACE_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0`;
+
 /** Deletes KEYS[1] only while it holds ARGV[1] (releasing one's own lock). */
 const DELETE_IF_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -165,6 +178,26 @@ export class EzidRedisStore extends EzidStore implements OnModuleInit, OnApplica
     const args = [this.key(key), value, 'PX', Math.max(1, Math.ceil(ttlMs))];
     const r = await this.command('set', 'SET', ...(ifAbsent ? [...args, 'NX'] : args));
     return r === 'OK';
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<string | undefined> {
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    const r = (await this.command(
+      'set_if_absent',
+      'EVAL',
+      SET_IF_ABSENT_SCRIPT,
+      1,
+      this.key(key),
+      value,
+      ttl,
+    )) as [number, string?];
+    return Number(r[0]) === 1 ? undefined : String(r[1] ?? '');
+  }
+
+  async replace(key: string, expected: string, value: string, ttlMs: number): Promise<boolean> {
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    const r = await this.command('replace', 'EVAL', REPLACE_SCRIPT, 1, this.key(key), expected, value, ttl);
+    return Number(r) === 1;
   }
 
   async delete(key: string, ifValue?: string): Promise<void> {

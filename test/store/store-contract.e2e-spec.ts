@@ -82,6 +82,16 @@ describeWithRedis('EzidStore contract', () => {
       expect(await store.get('k')).toBeUndefined();
     });
 
+    it('setIfAbsent says who holds a key, replace is a compare-and-set', async () => {
+      expect(await store.setIfAbsent('lock', 'me', 60_000)).toBeUndefined();
+      expect(await store.setIfAbsent('lock', 'you', 60_000)).toBe('me');
+      expect(await store.replace('lock', 'you', 'done:you', 60_000)).toBe(false);
+      expect(await store.replace('lock', 'me', 'done:me', 60_000)).toBe(true);
+      expect(await store.get('lock')).toBe('done:me');
+      expect(await store.replace('absent', 'x', 'y', 60_000)).toBe(false);
+      expect(await store.get('absent')).toBeUndefined();
+    });
+
     it('counts hits in a window and blocks past the limit', async () => {
       const hits = [];
       for (let i = 0; i < 4; i++) hits.push(await store.hit('ip', 60_000, 3, 30_000));

@@ -1,0 +1,109 @@
+// Attack pass on the shared profile cache: invalidate(userId) after a membership change must be
+// final (docs: "a fetch that started before it never populates the cache"), across instances too.
+import { EzidProfileStore } from '../../src/authz/ezid-profile.source';
+import type { EzidTenant } from '../../src/interfaces/ezid-user.interface';
+import { EzidEmulator } from '../../src/testing';
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  type CallbackTestApp,
+  createGate,
+  until,
+  startCallbackApp,
+} from '../callback/callback-test-app';
+import { describeWithRedis, RedisServer } from '../support/redis-server';
+
+const ADMIN: readonly EzidTenant[] = [
+  { id: 'org1', name: 'org1', status: 'Verified', roles: [{ id: 'r1', name: 'Admin', permissions: ['Billing Manage'] }] },
+];
+const NONE: readonly EzidTenant[] = [];
+
+describeWithRedis('attack: shared profile cache invalidation', () => {
+  let emu: EzidEmulator;
+  let redis: RedisServer;
+  const apps: CallbackTestApp[] = [];
+
+  beforeAll(async () => {
+    emu = await EzidEmulator.start({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+    redis = await RedisServer.start();
+  });
+  afterEach(async () => {
+    for (const a of apps.splice(0)) await a.close();
+  });
+  afterAll(async () => {
+    await redis.stop();
+    await emu.stop();
+  });
+
+  async function start(prefix: string): Promise<EzidProfileStore> {
+    const t = await startCallbackApp({
+      platform: 'express',
+      emu,
+      callback: { mode: 'json' },
+      extra: { profile: { source: 'api' }, store: { redis: redis.url, keyPrefix: prefix } },
+    });
+    apps.push(t);
+    return t.app.get(EzidProfileStore);
+  }
+
+  it('control: a profile fetched on A is served to B from the store (one fetch)', async () => {
+    const a = await start('ctl:');
+    const b = await start('ctl:');
+    expect(await a.cache.get('u-ctl', async () => ADMIN)).toEqual(ADMIN);
+    let bLoads = 0;
+    const onB = await b.cache.get('u-ctl', async () => {
+      bLoads++;
+      return NONE;
+    });
+    expect(onB).toEqual(ADMIN);
+    expect(bLoads).toBe(0);
+  });
+
+  it('invalidate(user) on B while A is fetching the old membership: no instance serves the old membership afterwards', async () => {
+    const a = await start('x1:');
+    const b = await start('x1:');
+    const gate = createGate();
+    let started!: () => void;
+    const fetching = new Promise<void>((r) => (started = r));
+    // A starts fetching the user's tenants (EZiD still says Admin).
+    const onA = a.cache.get('u1', async () => {
+      started();
+      await gate.promise;
+      return ADMIN;
+    });
+    await fetching;
+    // The membership is removed at EZiD and the app invalidates the user, on instance B.
+    b.cache.invalidate('u1');
+    // B's invalidation (delete, then publish) has reached A once A disowned its flight on the message.
+    await until(() => !(a.cache as unknown as { inflight: Map<string, unknown> }).inflight.has('u1'));
+    gate.open();
+    await onA;
+    // After the invalidation every instance must see the new membership (EZiD now says none).
+    let loads = 0;
+    const now = async (): Promise<readonly EzidTenant[]> => {
+      loads++;
+      return NONE;
+    };
+    const seenByB = await b.cache.get('u1', now);
+    const seenByA = await a.cache.get('u1', now);
+    expect({ seenByA, seenByB }).toEqual({ seenByA: NONE, seenByB: NONE });
+  });
+
+  it('invalidate(user) on the same instance during its own fetch is final with Redis too', async () => {
+    const a = await start('x2:');
+    const gate = createGate();
+    let started!: () => void;
+    const fetching = new Promise<void>((r) => (started = r));
+    const first = a.cache.get('u2', async () => {
+      started();
+      await gate.promise;
+      return ADMIN;
+    });
+    await fetching;
+    a.cache.invalidate('u2');
+    gate.open();
+    await first;
+    const after = await a.cache.get('u2', async () => NONE);
+    expect(after).toEqual(NONE);
+  });
+});
