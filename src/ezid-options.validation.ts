@@ -698,8 +698,11 @@ function errorRedirectProblem(value: unknown, cb: EzidCallbackOptionsDto): strin
     : 'must be false or a same-origin path on callback.redirectAllowList, such as "/" (no query, fragment, percent-encoding or other origin)';
 }
 
+/** Freezes plain objects and arrays, recursively; class instances (an ioredis client) are left alone. */
 function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+  const proto = value && typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
+  const plain = proto === Object.prototype || proto === Array.prototype || proto === null;
+  if (value && typeof value === 'object' && plain && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const v of Object.values(value)) deepFreeze(v);
   }

@@ -167,6 +167,7 @@ export class EzidRedisStore extends EzidStore implements OnModuleInit, OnApplica
     clearTimeout(this.probe);
     this.sub.disconnect();
     if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
+    this.state = { status: 'down', since: new Date() };
   }
 
   async get(key: string): Promise<string | undefined> {
