@@ -1,3 +1,4 @@
+// Found by the attack pass on the shared store (issue 15); kept as regression tests.
 // Attack pass on the shared profile cache: invalidate(userId) after a membership change must be
 // final (docs: "a fetch that started before it never populates the cache"), across instances too.
 import { EzidProfileStore } from '../../src/authz/ezid-profile.source';
@@ -14,7 +15,12 @@ import {
 import { describeWithRedis, RedisServer } from '../support/redis-server';
 
 const ADMIN: readonly EzidTenant[] = [
-  { id: 'org1', name: 'org1', status: 'Verified', roles: [{ id: 'r1', name: 'Admin', permissions: ['Billing Manage'] }] },
+  {
+    id: 'org1',
+    name: 'org1',
+    status: 'Verified',
+    roles: [{ id: 'r1', name: 'Admin', permissions: ['Billing Manage'] }],
+  },
 ];
 const NONE: readonly EzidTenant[] = [];
 

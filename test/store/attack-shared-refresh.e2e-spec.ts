@@ -1,3 +1,4 @@
+// Found by the attack pass on the shared store (issue 15); kept as regression tests.
 // Attack pass on the shared (Redis) refresh rotation: the sealed result slot outlives the lock it
 // answers, so a waiter that arrives after the rotation settled gets the rotated-into session.
 // Real Nest apps (Express) against the emulator and a real redis-server on loopback.
