@@ -30,6 +30,23 @@ export abstract class EzidRevocationList {
 
   /** Whether `id` is revoked now. Synchronous, O(1), no I/O. */
   abstract isRevoked(id: string): boolean;
+
+  /**
+   * Whether `id` is revoked, asking the shared store when there is one (off the hot path: refresh and
+   * logout only), so a revocation another instance has written but not yet pushed here counts.
+   * Default: `isRevoked(id)`.
+   */
+  check(id: string): Promise<boolean> {
+    return Promise.resolve(this.isRevoked(id));
+  }
+
+  /**
+   * Resolves once every revocation recorded so far is visible to every instance; rejects when some are
+   * not yet (the store is unavailable). Default: resolves at once (one process).
+   */
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 /**

@@ -507,13 +507,17 @@ export class EzidCallbackService {
       if (!r.tokens) throw sessionExpired();
       return this.session('api', r.tokens);
     }).finally(upstreamReturned);
-    if (this.refusedHere(id) || this.revocations.isRevoked(id)) {
+    // With a shared store the rotation is recorded first and the revocation then read from the store:
+    // a reuse detected on another instance meanwhile either sees this record (and revokes the new
+    // session) or has written its revocation of `id` before this read (see `revokeFamily`).
+    if (this.shared) await this.recordRotation(id, session);
+    if (this.refusedHere(id) || (await this.revokedForRefresh(id))) {
       // Revoked while the upstream call was in flight (reuse of an earlier token in this chain, or
       // logout): the new session is born revoked instead of escaping as the chain's new tip.
       await this.revokeRotated(session);
       throw sessionExpired();
     }
-    await this.recordRotation(id, session);
+    if (!this.shared) await this.recordRotation(id, session);
     if (this.graces) {
       const exact = exactHash(taggedRefreshToken);
       this.graces.set(id, { exact, client: clientHash(client), session });
@@ -569,6 +573,20 @@ export class EzidCallbackService {
       r.status === 'rejected' ? [r.reason as unknown] : [],
     );
     if (failures.length === 0) {
+      try {
+        // Every revocation this process holds must be visible to the other instances before the
+        // logout says so (a retried logout finds its tokens already revoked here: this is what
+        // keeps it from answering 204 while they are not shared yet).
+        if (typeof this.revocations.flush === 'function') await this.revocations.flush();
+      } catch {
+        this.logger.warn({ event: 'logout_incomplete', code: 'revocation_unavailable' });
+        throw new EzidHttpException(
+          503,
+          'revocation_unavailable',
+          'The session could not be revoked; retry later',
+          { 'Retry-After': '5' },
+        );
+      }
       this.logger.log({ event: 'signed_out' });
       return;
     }
@@ -784,6 +802,12 @@ export class EzidCallbackService {
     return grace.session;
   }
 
+  /** Whether a refresh id is revoked, asking the shared store when there is one (not the hot path). */
+  private revokedForRefresh(id: string): Promise<boolean> {
+    const list = this.revocations;
+    return typeof list.check === 'function' ? list.check(id) : Promise.resolve(list.isRevoked(id));
+  }
+
   /** Longest rotation chain walked on reuse (the rotation store's bound). */
   private rotationWalkLimit(): number {
     return this.options.callback
@@ -817,23 +841,28 @@ export class EzidCallbackService {
    * cycle. Resolves `false` when the revocation list could not record everything.
    */
   private async revokeFamily(id: string): Promise<boolean> {
-    const accessIds: { id: string; expMs: number }[] = [];
     const seen = new Set<string>([id]);
-    let tip: string | undefined;
-    for (let rec = await this.rotationOf(id); rec && seen.size <= this.rotationWalkLimit();) {
-      if (rec.accessId && rec.accessExpMs > Date.now())
-        accessIds.push({ id: rec.accessId, expMs: rec.accessExpMs });
-      const next = rec.refreshId !== undefined && !seen.has(rec.refreshId) ? rec.refreshId : undefined;
-      if (next === undefined) break;
-      seen.add(next);
-      const nextRec = await this.rotationOf(next);
-      if (nextRec === undefined) tip = next;
-      rec = nextRec;
-    }
-    if (tip !== undefined) this.revokedHere.set(tip, true);
+    const limit = this.rotationWalkLimit();
+    const pending: { id: string; expMs: number }[] = [];
     try {
-      for (const a of accessIds) await this.put(a.id, a.expMs);
-      if (tip !== undefined) await this.put(tip, this.refreshExpiry());
+      let rec = await this.rotationOf(id);
+      while (rec && seen.size <= limit) {
+        if (rec.accessId && rec.accessExpMs > Date.now())
+          pending.push({ id: rec.accessId, expMs: rec.accessExpMs });
+        const next = rec.refreshId !== undefined && !seen.has(rec.refreshId) ? rec.refreshId : undefined;
+        if (next === undefined) break;
+        seen.add(next);
+        rec = await this.rotationOf(next);
+        if (rec !== undefined) continue;
+        // `next` is the chain's tip: refused by this process at once, then written. With a shared
+        // store its record is read again afterwards: an instance rotating it concurrently writes its
+        // rotation record before it checks the revocation, so one of the two always sees the other.
+        this.revokedHere.set(next, true);
+        for (const a of pending.splice(0)) await this.put(a.id, a.expMs);
+        await this.put(next, this.refreshExpiry());
+        rec = this.shared ? await this.rotationOf(next) : undefined;
+      }
+      for (const a of pending.splice(0)) await this.put(a.id, a.expMs);
       return true;
     } catch {
       // A full list (or a failing store): the reuse is still refused, the tip is refused by this

@@ -67,6 +67,9 @@ export abstract class EzidStore {
   /** Adds `member` to the expiring set `key` until `expiresAtMs` (epoch ms; a later expiry wins). */
   abstract addExpiring(key: string, member: string, expiresAtMs: number): Promise<void>;
 
+  /** Whether `member` is in the expiring set `key` and has not expired. */
+  abstract hasExpiring(key: string, member: string): Promise<boolean>;
+
   /** The members of the expiring set `key` that have not expired, with their expiry (epoch ms). */
   abstract readExpiring(key: string): Promise<Array<[member: string, expiresAtMs: number]>>;
 

@@ -103,6 +103,10 @@ export class EzidMemoryStore extends EzidStore {
     set.set(member, Math.max(expiresAtMs, set.get(member) ?? 0));
   }
 
+  async hasExpiring(key: string, member: string): Promise<boolean> {
+    return (this.sets.get(key)?.get(member) ?? 0) > this.now();
+  }
+
   async readExpiring(key: string): Promise<Array<[string, number]>> {
     const now = this.now();
     return [...(this.sets.get(key) ?? [])].filter(([, exp]) => exp > now);

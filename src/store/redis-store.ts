@@ -241,6 +241,11 @@ export class EzidRedisStore extends EzidStore implements OnModuleInit, OnApplica
     );
   }
 
+  async hasExpiring(key: string, member: string): Promise<boolean> {
+    const score = await this.command('has_expiring', 'ZSCORE', this.key(key), member);
+    return score !== null && score !== undefined && Number(score) > Date.now();
+  }
+
   async readExpiring(key: string): Promise<Array<[string, number]>> {
     const reply = (await this.command(
       'read_expiring',

@@ -8,6 +8,8 @@ import { EzidStore } from './ezid-store';
 
 /** The store's expiring set of revoked ids, and the channel that announces each new one. */
 const REVOKED = 'revoked';
+/** How often pending revocations are written again while the store refuses them. */
+const RETRY_MS = 1_000;
 /** Longest revocation id accepted from the store (ids are `at:…`/`rt:…` SHA-256 tags, about 50 chars). */
 const MAX_ID_LENGTH = 200;
 
@@ -18,15 +20,17 @@ const MAX_ID_LENGTH = 200;
  * adds what it receives to its copy. On start and after every reconnect each instance reloads the
  * whole set (messages sent while it was disconnected are not lost) and writes what it could not.
  *
- * Store down: this instance still refuses the id at once, keeps it to write on reconnect, and
- * `revoke()` rejects, so a logout answers 503 `revocation_unavailable` (the revocation is not yet
- * visible to the other instances; docs/scaling.md).
+ * Store down (or refusing writes): this instance still refuses the id at once, keeps it and writes it
+ * again every second and on reconnect, and `revoke()` and `flush()` reject until it is written, so a
+ * logout (and its retries) answers 503 `revocation_unavailable` while the other instances cannot know
+ * (docs/scaling.md).
  */
 export class EzidSharedRevocationList extends EzidRevocationList {
   private readonly logger = new Logger('EzidStore');
   private readonly local: EzidInMemoryRevocationList;
   /** Revocations not written to the store yet (written on the next reconnect). */
   private readonly unshared = new Map<string, number>();
+  private retry?: NodeJS.Timeout;
 
   constructor(
     private readonly store: EzidStore,
@@ -59,6 +63,37 @@ export class EzidSharedRevocationList extends EzidRevocationList {
     }
   }
 
+  override async check(id: string): Promise<boolean> {
+    if (this.local.isRevoked(id)) return true;
+    try {
+      return await this.store.hasExpiring(REVOKED, id);
+    } catch {
+      return false; // the store is unavailable: this instance's copy is all there is
+    }
+  }
+
+  /** Writes every revocation not shared yet; rejects while some cannot be (they stay pending). */
+  override async flush(): Promise<void> {
+    let failed: unknown;
+    for (const [id, exp] of [...this.unshared]) {
+      if (!(exp > Date.now())) {
+        this.unshared.delete(id);
+        continue;
+      }
+      try {
+        await this.share(id, exp);
+        this.unshared.delete(id);
+      } catch (err) {
+        failed = err;
+        break;
+      }
+    }
+    if (failed !== undefined) {
+      this.scheduleRetry();
+      throw failed;
+    }
+  }
+
   private async share(id: string, expiresAtMs: number): Promise<void> {
     await this.store.addExpiring(REVOKED, id, expiresAtMs);
     await this.store.publish(REVOKED, `${Math.ceil(expiresAtMs)} ${id}`);
@@ -69,6 +104,23 @@ export class EzidSharedRevocationList extends EzidRevocationList {
     this.unshared.set(id, expiresAtMs);
     while (this.unshared.size > this.maxEntries)
       this.unshared.delete(this.unshared.keys().next().value as string);
+    this.scheduleRetry();
+  }
+
+  /**
+   * Retries the pending writes every `RETRY_MS` until they land: a Redis that answers with errors while
+   * connected (read-only, out of memory) never triggers the reconnect resync.
+   */
+  private scheduleRetry(): void {
+    if (this.retry || this.unshared.size === 0) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.flush().then(
+        () => this.logger.log({ event: 'revocations_shared' }),
+        () => undefined,
+      );
+    }, RETRY_MS);
+    this.retry.unref();
   }
 
   /** `<expiresAtMs> <id>` from any instance. Malformed messages are ignored. */
@@ -91,10 +143,7 @@ export class EzidSharedRevocationList extends EzidRevocationList {
   /** (Re)connected: write what could not be written, then reload every live revocation. */
   private async resync(): Promise<void> {
     try {
-      for (const [id, exp] of [...this.unshared]) {
-        if (exp > Date.now()) await this.share(id, exp);
-        this.unshared.delete(id);
-      }
+      await this.flush();
       const all = await this.store.readExpiring(REVOKED);
       const inStore = new Set<string>();
       for (const [id, exp] of all) {

@@ -1,4 +1,3 @@
-// Found by the attack pass on the shared store (issue 15); kept as regression tests.
 // Attack pass on the shared (Redis) refresh rotation: the sealed result slot outlives the lock it
 // answers, so a waiter that arrives after the rotation settled gets the rotated-into session.
 // Real Nest apps (Express) against the emulator and a real redis-server on loopback.
@@ -120,5 +119,29 @@ describeWithRedis('attack: shared refresh rotation', () => {
       for (const t of [a, b]) expect((await refresh(t, s.refreshToken, 'thief-tool')).status).toBe(401);
     }
     expect(got.map((s) => s.accessToken)).not.toContain(s1.accessToken);
+  });
+  it('no injected lock: a thief who knows the victim UA races a grace request against a replay on another instance and leaves with a live session', async () => {
+    // Same IP for everyone here (loopback), as behind a proxy without trust-proxy: the grace
+    // window's client fingerprint is then the User-Agent only, which a thief can copy.
+    const a = await start();
+    const b = await start();
+    const c = await start();
+    const wins: string[] = [];
+    for (let i = 0; i < 10 && wins.length === 0; i++) {
+      const s0 = await signIn(a);
+      const r1 = await refresh(a, s0.refreshToken, 'victim-browser');
+      expect(r1.status).toBe(200);
+      const [onC, onB] = await Promise.all([
+        refresh(c, s0.refreshToken, 'victim-browser'), // 409 refresh_superseded, holding the lock meanwhile
+        refresh(b, s0.refreshToken, 'thief-tool'),
+      ]);
+      for (const r of [onC, onB]) {
+        const at = (r.json as Partial<Session> | undefined)?.accessToken;
+        if (r.status === 200 && at && (await me(a, at)).status === 200)
+          wins.push(`attempt ${i}: ${r === onB ? 'B' : 'C'}`);
+      }
+    }
+    // Single process: every one of these requests is 409 or 401, never tokens.
+    expect(wins).toEqual([]);
   });
 });
