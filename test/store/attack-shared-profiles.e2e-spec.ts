@@ -93,6 +93,7 @@ describeWithRedis('attack: shared profile cache invalidation', () => {
     const seenByB = await b.cache.get('u1', now);
     const seenByA = await a.cache.get('u1', now);
     expect({ seenByA, seenByB }).toEqual({ seenByA: NONE, seenByB: NONE });
+    expect(loads).toBe(1); // B fetched the new membership once; A read it from the store
   });
 
   it('invalidate(user) on the same instance during its own fetch is final with Redis too', async () => {
