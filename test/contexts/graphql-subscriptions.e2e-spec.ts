@@ -3,7 +3,9 @@
 // them into a request the guards read, once per subscribe message (docs/auth.md).
 import { EventEmitter, on } from 'node:events';
 import { Args, ID, Resolver, Subscription } from '@nestjs/graphql';
-import { Client, createClient, ExecutionResult } from 'graphql-ws';
+import { Client, createClient, FormattedExecutionResult } from 'graphql-ws';
+
+type Result = FormattedExecutionResult<Record<string, unknown>, unknown>;
 import WebSocket from 'ws';
 import { Roles } from '../../src';
 import { EMULATOR_IDS, EzidEmulator } from '../../src/testing';
@@ -81,15 +83,15 @@ function wsClient(connectionParams: Record<string, unknown> = {}, urlQuery = '')
 
 interface Sub {
   /** The next result (data or errors). */
-  next(): Promise<ExecutionResult>;
+  next(): Promise<Result>;
   /** Resolves when the server completes the subscription. */
   completed: Promise<void>;
   dispose(): void;
 }
 
 function subscribe(c: Client, tenantId: string): Sub {
-  const queue: ExecutionResult[] = [];
-  const waiting: ((r: ExecutionResult) => void)[] = [];
+  const queue: Result[] = [];
+  const waiting: ((r: Result) => void)[] = [];
   let complete!: () => void;
   const completed = new Promise<void>((r) => (complete = r));
   const dispose = c.subscribe(
