@@ -20,6 +20,9 @@ import {
   extractHttpToken,
   extractRpcToken,
   extractWsToken,
+  hasQueryToken,
+  readCookie,
+  wsHandshakeRequest,
 } from './token-extractor';
 import {
   OPTIONAL_AUTH_METADATA,
@@ -69,7 +72,8 @@ export function ezidAuthFailure(err: unknown): EzidHttpException {
  * - CSRF: an unsafe request (not GET/HEAD/OPTIONS) authenticated by the `token.cookieName` cookie
  *   (no `Authorization` header) must prove same-origin (`EzidSameOriginPolicy`: `Sec-Fetch-Site`,
  *   else `Origin`/`Referer` against `callback.publicUrl` and `csrf.allowedOrigins`), else 403
- *   `csrf_rejected`, before the token is verified.
+ *   `csrf_rejected`, before the token is verified. On WebSocket the handshake's cookie is read only
+ *   when no other token was sent, and every message it authenticates needs a same-origin handshake.
  * - Failures: 401 `token_missing | token_malformed | token_expired | token_invalid | token_revoked`
  *   with `WWW-Authenticate`, 400 `invalid_request` (token sent in two places), 503 `idp_unavailable`
  *   with `Retry-After`. WebSocket and RPC contexts get a `WsException` / `RpcException` with the
@@ -122,7 +126,9 @@ export class EzidAuthGuard implements CanActivate {
         token = extractHttpToken(request as EzidHttpRequestLike, this.cookieName);
         if (token !== undefined) this.checkAmbientCredential(context, request);
       } else if (type === 'ws') {
-        token = extractWsToken(context.switchToWs().getClient(), context.switchToWs().getData());
+        const client = context.switchToWs().getClient<unknown>();
+        token = extractWsToken(client, context.switchToWs().getData());
+        if (token === undefined && this.cookieName) token = this.wsCookieToken(context, client);
       } else if (type === 'rpc') {
         token = extractRpcToken(context.switchToRpc().getContext(), context.switchToRpc().getData());
       } else {
@@ -170,6 +176,25 @@ export class EzidAuthGuard implements CanActivate {
     if (!this.cookieName || headers.authorization !== undefined || !isUnsafeMethod(request.method)) return;
     const verdict = this.sameOrigin.check(headers);
     if (verdict.ok) return;
+    const route = `${context.getClass()?.name}.${context.getHandler()?.name}`;
+    this.logger.debug({ event: 'csrf_rejected', reason: verdict.reason, route });
+    throw csrfRejected();
+  }
+
+  /**
+   * Cookie mode on WebSocket: the `token.cookieName` cookie of the handshake, used only when no other
+   * token was sent, and only from a trusted origin (a WebSocket has no CORS: any page can open one to
+   * the app, and the browser attaches the cookie), else 403 `csrf_rejected`; next to a handshake
+   * `?access_token=`, 400 `invalid_request`.
+   */
+  private wsCookieToken(context: ExecutionContext, client: unknown): string | undefined {
+    const handshake = wsHandshakeRequest(client);
+    const headers = (handshake?.headers ?? {}) as Record<string, string | string[] | undefined>;
+    const token = readCookie(headers.cookie, this.cookieName!);
+    if (token === undefined) return undefined;
+    if (hasQueryToken(handshake?.url)) throw new EzidTokenError('invalid_request', 'token_in_two_places');
+    const verdict = this.sameOrigin.check(headers);
+    if (verdict.ok) return token;
     const route = `${context.getClass()?.name}.${context.getHandler()?.name}`;
     this.logger.debug({ event: 'csrf_rejected', reason: verdict.reason, route });
     throw csrfRejected();

@@ -139,6 +139,19 @@ export function extractWsToken(client: unknown, data: unknown): string | undefin
 }
 
 /**
+ * The handshake request of a WebSocket client: socket.io's `handshake`, or the upgrade request a
+ * `@nestjs/platform-ws` gateway kept as `client.request`. `undefined` when neither is there.
+ */
+export function wsHandshakeRequest(client: unknown): { headers?: unknown; url?: unknown } | undefined {
+  const c = (client ?? {}) as {
+    handshake?: { headers?: unknown; url?: unknown };
+    request?: { headers?: unknown; url?: unknown };
+  };
+  const hs = c.handshake ?? c.request;
+  return hs && typeof hs === 'object' ? hs : undefined;
+}
+
+/**
  * The access token of a microservice message: from the transport metadata (gRPC `Metadata`,
  * NATS/Kafka/RMQ headers) or from a `headers.authorization` member of the payload (TCP and
  * transports without headers). Two different tokens are `invalid_request`.

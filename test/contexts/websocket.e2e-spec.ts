@@ -7,6 +7,7 @@ import { WsAdapter } from '@nestjs/platform-ws';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { io, Socket } from 'socket.io-client';
 import WebSocket from 'ws';
+import type { EzidModuleOptions } from '../../src';
 import {
   CurrentTenant,
   CurrentUser,
@@ -240,6 +241,15 @@ describe.each(COMBOS)('WebSocket gateway on %s with %s', (platform, adapter) => 
     }
   });
 
+  it('without token.cookieName the handshake cookie is not read (no token)', async () => {
+    const c = await open({ headers: { cookie: `ezid_at=${demoToken()}` } });
+    try {
+      expect(await c.ask('admin', { 'x-tenant-id': T1 })).toEqual(exception(401, 'token_missing'));
+    } finally {
+      c.close();
+    }
+  });
+
   it('per-message token: a later message without one has no user (never the previous message’s)', async () => {
     const c = await open();
     try {
@@ -336,3 +346,87 @@ describe.each(COMBOS)('WebSocket gateway on %s with %s', (platform, adapter) => 
     }
   });
 });
+
+describe.each(COMBOS)(
+  'WebSocket gateway on %s with %s, cookie mode (token.cookieName)',
+  (platform, adapter) => {
+    const APP_ORIGIN = 'https://app.example';
+    let app: AuthzApp;
+    const open = (o: ConnectOptions = {}) => connect(app.url, adapter, 'guarded', o);
+    const cookie = (email = 'demo@example.com') => `ezid_at=${emu.mintAccessToken(email)}`;
+
+    beforeAll(async () => {
+      app = await startAuthzApp(
+        platform,
+        emu,
+        [],
+        {
+          token: { cookieName: 'ezid_at' } as EzidModuleOptions['token'],
+          csrf: { allowedOrigins: [APP_ORIGIN] },
+        },
+        (b) => b,
+        {
+          providers: [gateway(adapter, 'guarded', true)],
+          setup: (a) => a.useWebSocketAdapter(adapter === 'ws' ? new WsAdapter(a) : new IoAdapter(a)),
+        },
+      );
+    });
+
+    afterAll(async () => {
+      await app?.close();
+    });
+
+    it('the handshake cookie authenticates messages from a trusted origin', async () => {
+      const c = await open({ headers: { cookie: cookie(), origin: APP_ORIGIN } });
+      try {
+        expect(await c.ask('admin', { 'x-tenant-id': T1 })).toEqual({
+          event: 'admin',
+          data: { email: 'demo@example.com', tenant: T1 },
+        });
+      } finally {
+        c.close();
+      }
+    });
+
+    it('cross-site WebSocket hijacking: the cookie from another origin, or with no origin at all, is 403 csrf_rejected', async () => {
+      const attempts: Record<string, string>[] = [
+        { cookie: cookie(), origin: 'https://evil.example' },
+        { cookie: cookie(), origin: 'null' },
+        { cookie: cookie() },
+      ];
+      for (const headers of attempts) {
+        const c = await open({ headers });
+        try {
+          expect(await c.ask('whoami')).toEqual(exception(403, 'csrf_rejected'));
+          expect(await c.ask('admin', { 'x-tenant-id': T1 })).toEqual(exception(403, 'csrf_rejected'));
+        } finally {
+          c.close();
+        }
+      }
+    });
+
+    it('a token sent another way wins over the cookie (no origin check for it); a query token next to the cookie is 400', async () => {
+      const c = await open({
+        headers: { cookie: cookie('alice@example.com'), origin: 'https://evil.example' },
+      });
+      try {
+        // a Bearer token in the message is not an ambient credential
+        expect(await c.ask('whoami', bearer(emu.mintAccessToken('demo@example.com')))).toEqual({
+          event: 'whoami',
+          data: { email: 'demo@example.com' },
+        });
+      } finally {
+        c.close();
+      }
+      const q = await open({
+        headers: { cookie: cookie(), origin: APP_ORIGIN },
+        query: `access_token=${emu.mintAccessToken('demo@example.com')}`,
+      });
+      try {
+        expect(await q.ask('whoami')).toEqual(exception(400, 'invalid_request'));
+      } finally {
+        q.close();
+      }
+    });
+  },
+);
