@@ -31,6 +31,12 @@ import {
   ROLES_METADATA,
 } from '../common/ezid-metadata';
 
+/** Whether a GraphQL execution context runs a subscription (the resolve info's operation), read by duck-typing. */
+function isGraphqlSubscription(context: ExecutionContext): boolean {
+  const info = context.getArgs()[3] as { operation?: { operation?: unknown } } | undefined;
+  return info?.operation?.operation === 'subscription';
+}
+
 interface RouteFlags {
   readonly isPublic: boolean;
   readonly optional: boolean;
@@ -122,9 +128,13 @@ export class EzidAuthGuard implements CanActivate {
       } else if (type === 'graphql') {
         request = graphqlRequest(context);
         if (!request) throw new EzidTokenError('token_missing', 'graphql_no_request');
-        if (hasEzidUser(request)) return true;
+        // A subscription's request may be shared by the connection (the upgrade request): verify
+        // every subscription, and treat a cookie as a WebSocket handshake's (origin checked).
+        const subscription = isGraphqlSubscription(context);
+        if (!subscription && hasEzidUser(request)) return true;
         token = extractHttpToken(request as EzidHttpRequestLike, this.cookieName);
-        if (token !== undefined) this.checkAmbientCredential(context, request);
+        if (token !== undefined && subscription) this.checkHandshakeCookie(context, request);
+        else if (token !== undefined) this.checkAmbientCredential(context, request);
       } else if (type === 'ws') {
         const client = context.switchToWs().getClient<unknown>();
         token = extractWsToken(client, context.switchToWs().getData());
@@ -174,6 +184,17 @@ export class EzidAuthGuard implements CanActivate {
   private checkAmbientCredential(context: ExecutionContext, request: Record<string, unknown>): void {
     const headers = (request.headers ?? {}) as Record<string, string | string[] | undefined>;
     if (!this.cookieName || headers.authorization !== undefined || !isUnsafeMethod(request.method)) return;
+    const verdict = this.sameOrigin.check(headers);
+    if (verdict.ok) return;
+    const route = `${context.getClass()?.name}.${context.getHandler()?.name}`;
+    this.logger.debug({ event: 'csrf_rejected', reason: verdict.reason, route });
+    throw csrfRejected();
+  }
+
+  /** A GraphQL subscription authenticated by the cookie (no `Authorization` header) must come from a trusted origin. */
+  private checkHandshakeCookie(context: ExecutionContext, request: Record<string, unknown>): void {
+    const headers = (request.headers ?? {}) as Record<string, string | string[] | undefined>;
+    if (!this.cookieName || headers.authorization !== undefined) return;
     const verdict = this.sameOrigin.check(headers);
     if (verdict.ok) return;
     const route = `${context.getClass()?.name}.${context.getHandler()?.name}`;

@@ -7,6 +7,7 @@ import { Client, createClient, FormattedExecutionResult } from 'graphql-ws';
 
 type Result = FormattedExecutionResult<Record<string, unknown>, unknown>;
 import WebSocket from 'ws';
+import type { EzidModuleOptions } from '../../src';
 import { Roles } from '../../src';
 import { EMULATOR_IDS, EzidEmulator } from '../../src/testing';
 import { AuthzApp, startAuthzApp } from '../authz/authz-test-app';
@@ -205,5 +206,83 @@ describe('GraphQL subscriptions over graphql-ws (Apollo on Express)', () => {
     bus.emit(T1, 'still here');
     expect(await admin.next()).toEqual({ data: { orgEvents: 'still here' } });
     admin.dispose();
+  });
+});
+
+describe('GraphQL subscriptions with the upgrade request as the context’s request (cookie mode)', () => {
+  const APP_ORIGIN = 'https://app.example';
+  let upgradeApp: AuthzApp;
+
+  beforeAll(async () => {
+    // A context many apps write: the WebSocket upgrade request, shared by every subscription of the connection.
+    const upgradeContext = (ctx: { req?: unknown; extra?: { request?: unknown } }) =>
+      ctx.extra ? { req: ctx.extra.request } : { req: ctx.req };
+    upgradeApp = await startAuthzApp(
+      'express',
+      emu,
+      [],
+      {
+        token: { cookieName: 'ezid_at' } as EzidModuleOptions['token'],
+        csrf: { allowedOrigins: [APP_ORIGIN] },
+      },
+      (b) => b,
+      {
+        imports: [
+          graphqlModule('express', { subscriptions: { 'graphql-ws': true }, context: upgradeContext }),
+        ],
+        providers: [OrgResolver, OrgEventsResolver],
+      },
+    );
+  });
+
+  afterAll(async () => {
+    await upgradeApp?.close();
+  });
+
+  /** A graphql-ws client whose WebSocket upgrade carries `headers` (what a browser or a server client sends). */
+  function upgradeClient(headers: Record<string, string>): Client {
+    class HeaderWebSocket extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols, { headers });
+      }
+    }
+    const c = createClient({
+      url: `${upgradeApp.url.replace('http', 'ws')}/graphql`,
+      webSocketImpl: HeaderWebSocket,
+      retryAttempts: 0,
+      lazy: false,
+    });
+    clients.push(c);
+    return c;
+  }
+
+  it('every subscription of the connection is verified again: an upgrade token that expired refuses the next one', async () => {
+    const c = upgradeClient({ authorization: bearer('demo@example.com', { expiresInSec: 300 }) });
+    const first = await subscribed_(c, T1);
+    const sub = subscribe(c, T1);
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(Date.now() + 3600_000);
+    try {
+      expect(await refusedWith(sub)).toEqual({ code: 'token_expired', statusCode: 401 });
+    } finally {
+      clock.mockRestore();
+    }
+    first.dispose();
+    // and a role is checked per subscription, not once per connection
+    expect(await refusedWith(subscribe(c, T2))).toEqual({ code: 'insufficient_role', statusCode: 403 });
+  });
+
+  it('cross-site WebSocket hijacking: the upgrade cookie authenticates a subscription only from a trusted origin', async () => {
+    const cookie = `ezid_at=${emu.mintAccessToken('demo@example.com')}`;
+    const ok = await subscribed_(upgradeClient({ cookie, origin: APP_ORIGIN }), T1);
+    ok.dispose();
+    for (const headers of [{ cookie, origin: 'https://evil.example' }, { cookie }] as Record<
+      string,
+      string
+    >[]) {
+      expect(await refusedWith(subscribe(upgradeClient(headers), T1))).toEqual({
+        code: 'csrf_rejected',
+        statusCode: 403,
+      });
+    }
   });
 });
