@@ -1,17 +1,18 @@
-// GraphQL subscriptions over graphql-ws on a real server (Apollo on Express) with a real graphql-ws client
-// over a real WebSocket. The token travels in connectionParams; the documented context function turns
-// them into a request the guards read, once per subscribe message (docs/auth.md).
+// GraphQL subscriptions over graphql-ws on real servers (Apollo on Express, Mercurius on Fastify) with a real
+// graphql-ws client over a real WebSocket. The token travels in connectionParams, as headers: Apollo needs the
+// documented context function (a request built once per subscribe message); Mercurius copies them into the
+// upgrade request's headers itself (docs/auth.md).
 import { EventEmitter, on } from 'node:events';
 import { Args, ID, Resolver, Subscription } from '@nestjs/graphql';
 import { Client, createClient, FormattedExecutionResult } from 'graphql-ws';
-
-type Result = FormattedExecutionResult<Record<string, unknown>, unknown>;
 import WebSocket from 'ws';
 import type { EzidModuleOptions } from '../../src';
 import { Roles } from '../../src';
 import { EMULATOR_IDS, EzidEmulator } from '../../src/testing';
-import { AuthzApp, startAuthzApp } from '../authz/authz-test-app';
-import { graphqlModule, OrgResolver } from './graphql-test-app';
+import { AuthzApp, PLATFORMS, startAuthzApp } from '../authz/authz-test-app';
+import { DRIVER_OF, graphqlModule, OrgResolver } from './graphql-test-app';
+
+type Result = FormattedExecutionResult<Record<string, unknown>, unknown>;
 
 const T1 = EMULATOR_IDS.tenant1; // demo: Admin, alice: Member
 const T2 = EMULATOR_IDS.tenant2; // demo: Member
@@ -22,7 +23,7 @@ let subscribed: (() => void) | undefined;
 
 @Resolver()
 class OrgEventsResolver {
-  /** Events of one tenant, for its Admins only (the tenant of the argument, or of connectionParams.tenantId). */
+  /** Events of one tenant, for its Admins only (the tenant of the argument, or of connectionParams['x-tenant-id']). */
   @Roles('Admin')
   @Subscription(() => String, { resolve: (event: [string]) => event[0] })
   orgEvents(@Args('tenantId', { type: () => ID }) tenantId: string): AsyncIterator<[string]> {
@@ -33,8 +34,9 @@ class OrgEventsResolver {
 }
 
 /**
- * The documented context: over HTTP the request; over graphql-ws (`extra` is set) a new request-like
- * object per subscribe message built from connectionParams only (never the upgrade URL, never a cookie).
+ * The documented Apollo context: over HTTP the request; over graphql-ws (`extra` is set) a new
+ * request-like object per subscribe message whose headers are connectionParams' (never the upgrade URL,
+ * never a cookie).
  */
 const context = (ctx: { req?: unknown; extra?: unknown; connectionParams?: Record<string, unknown> }) =>
   ctx.extra
@@ -42,26 +44,22 @@ const context = (ctx: { req?: unknown; extra?: unknown; connectionParams?: Recor
         req: {
           headers: {
             authorization: ctx.connectionParams?.authorization,
-            'x-tenant-id': ctx.connectionParams?.tenantId,
+            'x-tenant-id': ctx.connectionParams?.['x-tenant-id'],
           },
         },
       }
     : { req: ctx.req };
 
 let emu: EzidEmulator;
+/** The server of the running describe block. */
 let app: AuthzApp;
 
 beforeAll(async () => {
   emu = await EzidEmulator.start({ clientId: 'cli_authz_test', clientSecret: 'authz-test-secret' });
-  app = await startAuthzApp('express', emu, [], {}, (b) => b, {
-    imports: [graphqlModule('express', { subscriptions: { 'graphql-ws': true }, context })],
-    providers: [OrgResolver, OrgEventsResolver],
-  });
 });
 
 afterAll(async () => {
   jest.restoreAllMocks();
-  await app?.close();
   await emu?.stop();
 });
 
@@ -95,16 +93,20 @@ function subscribe(c: Client, tenantId: string): Sub {
   const waiting: ((r: Result) => void)[] = [];
   let complete!: () => void;
   const completed = new Promise<void>((r) => (complete = r));
+  const push = (r: Result) => {
+    const w = waiting.shift();
+    if (w) w(r);
+    else queue.push(r);
+  };
   const dispose = c.subscribe(
     { query: 'subscription ($t: ID!) { orgEvents(tenantId: $t) }', variables: { t: tenantId } },
     {
-      next: (r) => {
-        const w = waiting.shift();
-        if (w) w(r);
-        else queue.push(r);
-      },
+      next: (r) => push(r),
+      // A protocol `error` message (Mercurius sends a refused subscription as one): its GraphQL errors.
       error: (e) => {
-        throw e instanceof Error ? e : new Error(JSON.stringify(e));
+        if (!Array.isArray(e)) throw e instanceof Error ? e : new Error(JSON.stringify(e));
+        push({ errors: e as Result['errors'] });
+        complete();
       },
       complete: () => complete(),
     },
@@ -140,7 +142,22 @@ async function subscribed_(c: Client, tenantId: string): Promise<Sub> {
   return sub;
 }
 
-describe('GraphQL subscriptions over graphql-ws (Apollo on Express)', () => {
+describe.each(PLATFORMS)('GraphQL subscriptions over graphql-ws on %s', (platform) => {
+  beforeAll(async () => {
+    app = await startAuthzApp(platform, emu, [], {}, (b) => b, {
+      imports: [
+        DRIVER_OF[platform] === 'apollo'
+          ? graphqlModule(platform, { subscriptions: { 'graphql-ws': true }, context })
+          : graphqlModule(platform, {}, { subscription: true }),
+      ],
+      providers: [OrgResolver, OrgEventsResolver],
+    });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
   it('the token in connectionParams: an Admin of the tenant receives its events', async () => {
     const sub = await subscribed_(wsClient({ authorization: bearer('demo@example.com') }), T1);
     bus.emit(T1, 'invoice paid');
@@ -179,8 +196,8 @@ describe('GraphQL subscriptions over graphql-ws (Apollo on Express)', () => {
     });
   });
 
-  it('a tenant in connectionParams disagreeing with the argument is refused (403 tenant_forbidden)', async () => {
-    const c = wsClient({ authorization: bearer('demo@example.com'), tenantId: T2 });
+  it('a tenant header in connectionParams disagreeing with the argument is refused (403 tenant_forbidden)', async () => {
+    const c = wsClient({ authorization: bearer('demo@example.com'), 'x-tenant-id': T2 });
     expect(await refusedWith(subscribe(c, T1))).toEqual({ code: 'tenant_forbidden', statusCode: 403 });
   });
 

@@ -99,7 +99,11 @@ export const DRIVER_OF: Record<Platform, GraphqlDriver> = { express: 'apollo', f
  * `GraphQLModule.forRoot()` for the platform's driver. Apollo gets `includeStacktraceInErrorResponses: true`
  * (its default when NODE_ENV is unset) so the suites can show no stack reaches a client anyway.
  */
-export function graphqlModule(platform: Platform, apollo: Partial<ApolloDriverConfig> = {}): DynamicModule {
+export function graphqlModule(
+  platform: Platform,
+  apollo: Partial<ApolloDriverConfig> = {},
+  mercurius: Partial<MercuriusDriverConfig> = {},
+): DynamicModule {
   if (DRIVER_OF[platform] === 'apollo') {
     return GraphQLModule.forRoot<ApolloDriverConfig>({
       driver: ApolloDriver,
@@ -115,6 +119,7 @@ export function graphqlModule(platform: Platform, apollo: Partial<ApolloDriverCo
     fieldResolverEnhancers: ['guards'],
     // Mercurius's query cache loads quick-lru with a dynamic import(), which jest's CommonJS mode cannot run.
     cache: false,
+    ...mercurius,
   });
 }
 
