@@ -133,8 +133,7 @@ export class EzidAuthGuard implements CanActivate {
         const subscription = isGraphqlSubscription(context);
         if (!subscription && hasEzidUser(request)) return true;
         token = extractHttpToken(request as EzidHttpRequestLike, this.cookieName);
-        if (token !== undefined && subscription) this.checkHandshakeCookie(context, request);
-        else if (token !== undefined) this.checkAmbientCredential(context, request);
+        if (token !== undefined) this.checkAmbientCredential(context, request, subscription);
       } else if (type === 'ws') {
         const client = context.switchToWs().getClient<unknown>();
         token = extractWsToken(client, context.switchToWs().getData());
@@ -180,26 +179,20 @@ export class EzidAuthGuard implements CanActivate {
     return context.getType() === 'http' ? http : toContextException(context, http);
   }
 
-  /** CSRF: a cookie-authenticated unsafe request must come from a trusted origin. */
-  private checkAmbientCredential(context: ExecutionContext, request: Record<string, unknown>): void {
-    const headers = (request.headers ?? {}) as Record<string, string | string[] | undefined>;
-    if (!this.cookieName || headers.authorization !== undefined || !isUnsafeMethod(request.method)) return;
-    const verdict = this.sameOrigin.check(headers);
-    if (verdict.ok) return;
-    const route = `${context.getClass()?.name}.${context.getHandler()?.name}`;
-    this.logger.debug({ event: 'csrf_rejected', reason: verdict.reason, route });
-    throw csrfRejected();
-  }
-
-  /** A GraphQL subscription authenticated by the cookie (no `Authorization` header) must come from a trusted origin. */
-  private checkHandshakeCookie(context: ExecutionContext, request: Record<string, unknown>): void {
+  /**
+   * CSRF: a cookie-authenticated request (no `Authorization` header) must come from a trusted origin:
+   * over HTTP when its method is unsafe; for a GraphQL subscription (`handshake`) always, since its
+   * request may be a WebSocket upgrade, which any page can open.
+   */
+  private checkAmbientCredential(
+    context: ExecutionContext,
+    request: Record<string, unknown>,
+    handshake = false,
+  ): void {
     const headers = (request.headers ?? {}) as Record<string, string | string[] | undefined>;
     if (!this.cookieName || headers.authorization !== undefined) return;
-    const verdict = this.sameOrigin.check(headers);
-    if (verdict.ok) return;
-    const route = `${context.getClass()?.name}.${context.getHandler()?.name}`;
-    this.logger.debug({ event: 'csrf_rejected', reason: verdict.reason, route });
-    throw csrfRejected();
+    if (!handshake && !isUnsafeMethod(request.method)) return;
+    this.requireTrustedOrigin(context, headers);
   }
 
   /**
@@ -214,8 +207,17 @@ export class EzidAuthGuard implements CanActivate {
     const token = readCookie(headers.cookie, this.cookieName!);
     if (token === undefined) return undefined;
     if (hasQueryToken(handshake?.url)) throw new EzidTokenError('invalid_request', 'token_in_two_places');
+    this.requireTrustedOrigin(context, headers);
+    return token;
+  }
+
+  /** The same-origin proof (`EzidSameOriginPolicy`), else 403 `csrf_rejected` (logged at debug level). */
+  private requireTrustedOrigin(
+    context: ExecutionContext,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
     const verdict = this.sameOrigin.check(headers);
-    if (verdict.ok) return token;
+    if (verdict.ok) return;
     const route = `${context.getClass()?.name}.${context.getHandler()?.name}`;
     this.logger.debug({ event: 'csrf_rejected', reason: verdict.reason, route });
     throw csrfRejected();
