@@ -27,6 +27,9 @@ const esmPackages = [
   '@otplib',
   '@noble',
   '@scure',
+  // mercurius -> @fastify/static -> content-disposition 3 (ESM-only), nested under @fastify/static
+  '@fastify/static/node_modules/content-disposition',
+  'content-disposition',
 ];
 
 /** @type {import('jest').Config} */

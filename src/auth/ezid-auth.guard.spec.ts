@@ -79,7 +79,7 @@ describe('EzidAuthGuard: @Public() with a rule is authenticated (GraphQL resolve
   ])('%s: no token 401, a valid token attaches the user', async (_shape, cls, handler) => {
     await expect(
       Promise.resolve().then(() => guard.canActivate(gql(cls, handler, { headers: {} }))),
-    ).rejects.toMatchObject({ status: 401 });
+    ).rejects.toMatchObject({ statusCode: 401, extensions: { code: 'token_missing', statusCode: 401 } });
     const req: Record<string, unknown> = { headers: { authorization: `Bearer ${token()}` } };
     expect(await guard.canActivate(gql(cls, handler, req))).toBe(true);
     expect((req.user as { id: string }).id).toBe('u1');
@@ -103,14 +103,18 @@ describe('EzidAuthGuard contexts', () => {
 
   it('GraphQL: no token → 401 token_missing; bad token → 401', async () => {
     const c = ctx('graphql', [{}, {}, { req: { headers: {} } }, {}]);
-    expect(() => guard.canActivate(c)).toThrow(expect.objectContaining({ code: 'token_missing' }));
+    expect(() => guard.canActivate(c)).toThrow(
+      expect.objectContaining({ extensions: { code: 'token_missing', statusCode: 401 } }),
+    );
     const bad = ctx('graphql', [
       {},
       {},
       { req: { headers: { authorization: `Bearer ${token({ iss: 'x' })}` } } },
       {},
     ]);
-    expect(() => guard.canActivate(bad)).toThrow(expect.objectContaining({ code: 'token_invalid' }));
+    expect(() => guard.canActivate(bad)).toThrow(
+      expect.objectContaining({ extensions: { code: 'token_invalid', statusCode: 401 } }),
+    );
   });
 
   it('WebSocket: token from the socket.io handshake or the message metadata; user via getEzidUser()', async () => {

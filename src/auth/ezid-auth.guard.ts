@@ -20,6 +20,9 @@ import {
   extractHttpToken,
   extractRpcToken,
   extractWsToken,
+  hasQueryToken,
+  readCookie,
+  wsHandshakeRequest,
 } from './token-extractor';
 import {
   OPTIONAL_AUTH_METADATA,
@@ -27,6 +30,12 @@ import {
   PUBLIC_METADATA,
   ROLES_METADATA,
 } from '../common/ezid-metadata';
+
+/** Whether a GraphQL execution context runs a subscription (the resolve info's operation), read by duck-typing. */
+function isGraphqlSubscription(context: ExecutionContext): boolean {
+  const info = context.getArgs()[3] as { operation?: { operation?: unknown } } | undefined;
+  return info?.operation?.operation === 'subscription';
+}
 
 interface RouteFlags {
   readonly isPublic: boolean;
@@ -69,7 +78,8 @@ export function ezidAuthFailure(err: unknown): EzidHttpException {
  * - CSRF: an unsafe request (not GET/HEAD/OPTIONS) authenticated by the `token.cookieName` cookie
  *   (no `Authorization` header) must prove same-origin (`EzidSameOriginPolicy`: `Sec-Fetch-Site`,
  *   else `Origin`/`Referer` against `callback.publicUrl` and `csrf.allowedOrigins`), else 403
- *   `csrf_rejected`, before the token is verified.
+ *   `csrf_rejected`, before the token is verified. On WebSocket the handshake's cookie is read only
+ *   when no other token was sent, and every message it authenticates needs a same-origin handshake.
  * - Failures: 401 `token_missing | token_malformed | token_expired | token_invalid | token_revoked`
  *   with `WWW-Authenticate`, 400 `invalid_request` (token sent in two places), 503 `idp_unavailable`
  *   with `Retry-After`. WebSocket and RPC contexts get a `WsException` / `RpcException` with the
@@ -118,11 +128,16 @@ export class EzidAuthGuard implements CanActivate {
       } else if (type === 'graphql') {
         request = graphqlRequest(context);
         if (!request) throw new EzidTokenError('token_missing', 'graphql_no_request');
-        if (hasEzidUser(request)) return true;
+        // A subscription's request may be shared by the connection (the upgrade request): verify
+        // every subscription, and treat a cookie as a WebSocket handshake's (origin checked).
+        const subscription = isGraphqlSubscription(context);
+        if (!subscription && hasEzidUser(request)) return true;
         token = extractHttpToken(request as EzidHttpRequestLike, this.cookieName);
-        if (token !== undefined) this.checkAmbientCredential(context, request);
+        if (token !== undefined) this.checkAmbientCredential(context, request, subscription);
       } else if (type === 'ws') {
-        token = extractWsToken(context.switchToWs().getClient(), context.switchToWs().getData());
+        const client = context.switchToWs().getClient<unknown>();
+        token = extractWsToken(client, context.switchToWs().getData());
+        if (token === undefined && this.cookieName) token = this.wsCookieToken(context, client);
       } else if (type === 'rpc') {
         token = extractRpcToken(context.switchToRpc().getContext(), context.switchToRpc().getData());
       } else {
@@ -164,10 +179,43 @@ export class EzidAuthGuard implements CanActivate {
     return context.getType() === 'http' ? http : toContextException(context, http);
   }
 
-  /** CSRF: a cookie-authenticated unsafe request must come from a trusted origin. */
-  private checkAmbientCredential(context: ExecutionContext, request: Record<string, unknown>): void {
+  /**
+   * CSRF: a cookie-authenticated request (no `Authorization` header) must come from a trusted origin:
+   * over HTTP when its method is unsafe; for a GraphQL subscription (`handshake`) always, since its
+   * request may be a WebSocket upgrade, which any page can open.
+   */
+  private checkAmbientCredential(
+    context: ExecutionContext,
+    request: Record<string, unknown>,
+    handshake = false,
+  ): void {
     const headers = (request.headers ?? {}) as Record<string, string | string[] | undefined>;
-    if (!this.cookieName || headers.authorization !== undefined || !isUnsafeMethod(request.method)) return;
+    if (!this.cookieName || headers.authorization !== undefined) return;
+    if (!handshake && !isUnsafeMethod(request.method)) return;
+    this.requireTrustedOrigin(context, headers);
+  }
+
+  /**
+   * Cookie mode on WebSocket: the `token.cookieName` cookie of the handshake, used only when no other
+   * token was sent, and only from a trusted origin (a WebSocket has no CORS: any page can open one to
+   * the app, and the browser attaches the cookie), else 403 `csrf_rejected`; next to a handshake
+   * `?access_token=`, 400 `invalid_request`.
+   */
+  private wsCookieToken(context: ExecutionContext, client: unknown): string | undefined {
+    const handshake = wsHandshakeRequest(client);
+    const headers = (handshake?.headers ?? {}) as Record<string, string | string[] | undefined>;
+    const token = readCookie(headers.cookie, this.cookieName!);
+    if (token === undefined) return undefined;
+    if (hasQueryToken(handshake?.url)) throw new EzidTokenError('invalid_request', 'token_in_two_places');
+    this.requireTrustedOrigin(context, headers);
+    return token;
+  }
+
+  /** The same-origin proof (`EzidSameOriginPolicy`), else 403 `csrf_rejected` (logged at debug level). */
+  private requireTrustedOrigin(
+    context: ExecutionContext,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
     const verdict = this.sameOrigin.check(headers);
     if (verdict.ok) return;
     const route = `${context.getClass()?.name}.${context.getHandler()?.name}`;

@@ -15,5 +15,7 @@ export { EzidTokenError, EzidKeysUnavailableError } from './ezid-token.errors';
 export type { EzidTokenErrorCode } from './ezid-token.errors';
 export { createEzidUser, tenantsFromClaim } from './ezid-user.factory';
 export { getEzidUser } from '../common/ezid-user-context';
+export { EzidGraphQLError } from '../common/ezid-graphql.error';
+export type { EzidGraphQLErrorExtensions } from '../common/ezid-graphql.error';
 export { EZID_MONOTONIC_CLOCK, SYSTEM_MONOTONIC_CLOCK } from '../common/monotonic-clock';
 export type { EzidMonotonicClock } from '../common/monotonic-clock';

@@ -113,12 +113,13 @@ function single(a: string | undefined, b: string | undefined): string | undefine
  * The access token of a WebSocket message: from the handshake (socket.io `handshake.auth.token` or
  * `handshake.headers.authorization`; with the `ws` adapter, `client.request.headers.authorization`
  * when the gateway saved the upgrade request there) or from the message metadata
- * (`data.headers.authorization`). Two different tokens are `invalid_request`.
+ * (`data.headers.authorization`). Two different tokens are `invalid_request`. The handshake URL's
+ * `?access_token=` is never read: alone it is no token, next to a token `invalid_request` (as over HTTP).
  */
 export function extractWsToken(client: unknown, data: unknown): string | undefined {
   const c = (client ?? {}) as {
-    handshake?: { auth?: { token?: unknown }; headers?: unknown };
-    request?: { headers?: unknown };
+    handshake?: { auth?: { token?: unknown }; headers?: unknown; url?: unknown };
+    request?: { headers?: unknown; url?: unknown };
   };
   let fromHandshake: string | undefined;
   const authToken = c.handshake?.auth?.token;
@@ -131,7 +132,23 @@ export function extractWsToken(client: unknown, data: unknown): string | undefin
   fromHandshake = single(fromHandshake, bearerFromMeta(c.request?.headers));
   const fromMessage =
     data && typeof data === 'object' ? bearerFromMeta((data as { headers?: unknown }).headers) : undefined;
-  return single(fromHandshake, fromMessage);
+  const token = single(fromHandshake, fromMessage);
+  if (token !== undefined && (hasQueryToken(c.handshake?.url) || hasQueryToken(c.request?.url)))
+    throw new EzidTokenError('invalid_request', 'token_in_two_places');
+  return token;
+}
+
+/**
+ * The handshake request of a WebSocket client: socket.io's `handshake`, or the upgrade request a
+ * `@nestjs/platform-ws` gateway kept as `client.request`. `undefined` when neither is there.
+ */
+export function wsHandshakeRequest(client: unknown): { headers?: unknown; url?: unknown } | undefined {
+  const c = (client ?? {}) as {
+    handshake?: { headers?: unknown; url?: unknown };
+    request?: { headers?: unknown; url?: unknown };
+  };
+  const hs = c.handshake ?? c.request;
+  return hs && typeof hs === 'object' ? hs : undefined;
 }
 
 /**

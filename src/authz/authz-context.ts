@@ -7,7 +7,7 @@ import type { EzidTenant, EzidUser } from '../interfaces/ezid-user.interface';
 export interface AuthzView {
   /** What `tenant.resolve(request, user)` receives: the HTTP/GraphQL request, the WS client, the RPC message data. */
   readonly request: Record<string, unknown>;
-  /** The route params (HTTP only). */
+  /** The route params (HTTP); the resolver's arguments (GraphQL: a top-level argument named `tenant.param` names the tenant). */
   readonly params?: unknown;
   /** The host params of a host-routed controller, `@Controller({ host: ':tenantId.example.com' })` (HTTP only). */
   readonly hosts?: unknown;
@@ -100,7 +100,12 @@ export function getAuthzView(context: ExecutionContext): AuthzView | undefined {
   if (type === 'graphql') {
     const req = graphqlRequest(context);
     if (!req) return undefined;
-    return { request: req, headerBags: [req.headers], user: userOf(req.user) ?? getEzidUser(context) };
+    return {
+      request: req,
+      params: context.getArgs()[1],
+      headerBags: [req.headers],
+      user: userOf(req.user) ?? getEzidUser(context),
+    };
   }
   if (type === 'ws') {
     const client = context.switchToWs().getClient<unknown>();
@@ -130,6 +135,18 @@ export function getAuthzView(context: ExecutionContext): AuthzView | undefined {
 /** Tenants authorized by `EzidRolesGuard`, by carrier object (like the auth guard's user registry). */
 const TENANTS = new WeakMap<object, EzidTenant | null>();
 
+/**
+ * The objects the authorized tenant is recorded on: those of the user, except on GraphQL, where it is
+ * the resolver's `info` (one per field resolution). The request is shared by every field of an
+ * operation, and root query fields resolve concurrently: keyed on the request, one field's tenant
+ * would be seen by another field's resolver.
+ */
+function tenantCarriers(context: ExecutionContext): object[] {
+  if (context.getType<string>() !== 'graphql') return ezidUserCarriers(context);
+  const info: unknown = context.getArgs()[3];
+  return isObject(info) ? [info] : [];
+}
+
 /** Records (or clears, with `undefined`) the tenant authorized for this context. Internal. */
 export function setEzidTenant(context: ExecutionContext, tenant: EzidTenant | undefined): void {
   if (context.getType<string>() === 'http') {
@@ -138,21 +155,22 @@ export function setEzidTenant(context: ExecutionContext, tenant: EzidTenant | un
     if (isObject(req)) TENANTS.set(req, tenant ?? null);
     return;
   }
-  for (const carrier of ezidUserCarriers(context)) TENANTS.set(carrier, tenant ?? null);
+  for (const carrier of tenantCarriers(context)) TENANTS.set(carrier, tenant ?? null);
 }
 
 /**
  * The tenant `EzidRolesGuard` authorized for this execution context (any context type), or
  * `undefined` when it resolved none. This is what `@CurrentTenant()` returns.
  * On WebSocket the tenant is recorded on the message data when it is an object (then on the client),
- * so concurrent messages of one socket do not see each other's tenant.
+ * so concurrent messages of one socket do not see each other's tenant; on GraphQL on the resolver's
+ * `info`, so the fields of one operation do not see each other's tenant.
  */
 export function getEzidTenant(context: ExecutionContext): EzidTenant | undefined {
   if (context.getType<string>() === 'http') {
     const req = context.switchToHttp().getRequest<object>();
     return (isObject(req) && TENANTS.get(req)) || undefined;
   }
-  for (const carrier of ezidUserCarriers(context)) {
+  for (const carrier of tenantCarriers(context)) {
     if (TENANTS.has(carrier)) return TENANTS.get(carrier) ?? undefined;
   }
   return undefined;

@@ -11,6 +11,7 @@ import {
   tenant,
 } from '../../test/authz/unit-helpers';
 import { EzidHttpException } from '../common/ezid-http.exception';
+import { EzidGraphQLError } from '../common/ezid-graphql.error';
 import { Permissions } from '../decorators/permissions.decorator';
 import { Public } from '../decorators/public.decorator';
 import { Roles } from '../decorators/roles.decorator';
@@ -82,6 +83,7 @@ async function outcome(
       const body = e.getResponse() as { code: string };
       return `${e.getStatus()} ${body.code}`;
     }
+    if (e instanceof EzidGraphQLError) return `${e.statusCode} ${e.extensions.code}`;
     throw e;
   }
 }
@@ -459,7 +461,7 @@ describe('EzidRolesGuard: profile.source api', () => {
   });
 });
 
-describe('EzidRolesGuard: GraphQL resolvers (contexts built by hand; @nestjs/graphql is not installed)', () => {
+describe('EzidRolesGuard: GraphQL resolvers (contexts built by hand; real servers: test/contexts/graphql.e2e-spec.ts)', () => {
   @Public()
   class PublicResolver {
     @Roles('Admin') adminOnly() {}
@@ -483,8 +485,8 @@ describe('EzidRolesGuard: GraphQL resolvers (contexts built by hand; @nestjs/gra
       .then(
         (ok) => (ok ? 200 : 'false'),
         (e: unknown) => {
-          if (!(e instanceof EzidHttpException)) throw e;
-          return `${e.getStatus()} ${(e.getResponse() as { code: string }).code}`;
+          if (!(e instanceof EzidGraphQLError)) throw e;
+          return `${e.statusCode} ${e.extensions.code}`;
         },
       );
 
@@ -528,7 +530,7 @@ describe('EzidRolesGuard: GraphQL resolvers (contexts built by hand; @nestjs/gra
     for (const guard of [guardWith(), guardWith(options({ tenant: { singleTenantFallback: true } }))]) {
       const c = contextFor('graphql', { user: solo, headers: {} }, admin, PlainController);
       await expect(Promise.resolve().then(() => guard.canActivate(c))).rejects.toMatchObject({
-        response: { code: 'tenant_required' },
+        extensions: { code: 'tenant_required', statusCode: 403 },
       });
       expect(getEzidTenant(c)).toBeUndefined();
     }

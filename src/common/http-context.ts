@@ -1,5 +1,6 @@
 import type { ExecutionContext, HttpException } from '@nestjs/common';
-import { EzidHttpException } from './ezid-http.exception';
+import { EzidGraphQLError } from './ezid-graphql.error';
+import { type EzidErrorBody, EzidHttpException } from './ezid-http.exception';
 
 /** Sets a header on the HTTP response of an execution context, on Express (`setHeader`) and Fastify (`header`). */
 export function setResponseHeader(context: ExecutionContext, name: string, value: string): void {
@@ -31,13 +32,17 @@ function lazyException(pkg: string, name: string, body: object): Error | undefin
 /**
  * Shapes an `HttpException` for the context it is thrown in: on HTTP its `EzidHttpException` headers
  * are applied to the response and the exception is returned as is; on WebSocket / RPC it becomes a
- * `WsException` / `RpcException` carrying the same `{ statusCode, error, code, message }` body.
+ * `WsException` / `RpcException` carrying the same `{ statusCode, error, code, message }` body; on
+ * GraphQL an `EzidHttpException` becomes an `EzidGraphQLError` (`extensions.code`, `extensions.statusCode`).
  */
 export function toContextException(context: ExecutionContext, error: HttpException): Error {
   const type = context.getType<string>();
   if (type === 'http') {
     if (error instanceof EzidHttpException) applyEzidHeaders(context, error.headers);
     return error;
+  }
+  if (type === 'graphql' && error instanceof EzidHttpException) {
+    return new EzidGraphQLError(error.getResponse() as EzidErrorBody, error.headers);
   }
   if (type === 'ws' || type === 'rpc') {
     const body = error.getResponse() as object;

@@ -115,7 +115,7 @@ export async function startAuthzApp(
         apiBaseUrl: emu.url,
         callback: false,
         ...extra,
-        token: { jwksUri: emu.jwksUri, issuer: emu.issuer, audience: emu.audience },
+        token: { ...extra.token, jwksUri: emu.jwksUri, issuer: emu.issuer, audience: emu.audience },
       }),
       ...(more.imports ?? []),
     ],
