@@ -7,17 +7,12 @@ import {
   CLIENT_ID,
   CLIENT_SECRET,
   type CallbackTestApp,
-  linkParam,
+  signInJson,
   startCallbackApp,
   until,
 } from '../callback/callback-test-app';
 import { EzidStore } from '../../src/store/ezid-store';
 import { describeWithRedis, RedisServer } from '../support/redis-server';
-
-interface Session {
-  accessToken: string;
-  refreshToken: string;
-}
 
 describeWithRedis('attack: logout reported done while its revocation is not shared', () => {
   let emu: EzidEmulator;
@@ -47,14 +42,6 @@ describeWithRedis('attack: logout reported done while its revocation is not shar
     return t;
   }
 
-  async function signIn(t: CallbackTestApp, email = 'alice@example.com'): Promise<Session> {
-    await t.request('POST', '/magic-link', { body: { email } });
-    const code = linkParam(emu.outbox.last(email)!.link, 'code');
-    const r = await t.request('POST', '/callback', { body: { code } });
-    expect(r.status).toBe(200);
-    return r.json as unknown as Session;
-  }
-
   const me = (t: CallbackTestApp, accessToken: string) =>
     t.request('GET', '/me', { headers: { authorization: `Bearer ${accessToken}` } });
   const logoutBearer = (t: CallbackTestApp, accessToken: string) =>
@@ -63,7 +50,7 @@ describeWithRedis('attack: logout reported done while its revocation is not shar
   it('Redis down: the retried logout still answers 503 (not 204) while no other instance can know', async () => {
     const a = await start();
     const b = await start();
-    const s = await signIn(a);
+    const s = await signInJson(emu, a);
     expect((await me(b, s.accessToken)).status).toBe(200);
     await redis.kill();
     await until(() => a.app.get(EzidStore).health().status === 'down');
@@ -77,7 +64,7 @@ describeWithRedis('attack: logout reported done while its revocation is not shar
   it('Redis refusing writes with an error reply (NOREPLICAS) while up: after a 503 then a 204 retry, the other instance keeps accepting the token once Redis is healthy', async () => {
     const a = await start();
     const b = await start();
-    const s = await signIn(a);
+    const s = await signInJson(emu, a);
     expect((await me(b, s.accessToken)).status).toBe(200);
     const admin = new Redis(redis.url);
     try {

@@ -8,7 +8,7 @@ import {
   CLIENT_ID,
   CLIENT_SECRET,
   type CallbackTestApp,
-  linkParam,
+  signInJson,
   startCallbackApp,
 } from '../callback/callback-test-app';
 import { describeWithRedis, RedisServer } from '../support/redis-server';
@@ -51,14 +51,6 @@ describeWithRedis('attack: shared refresh rotation', () => {
     return t;
   }
 
-  async function signIn(t: CallbackTestApp, email = 'alice@example.com'): Promise<Session> {
-    await t.request('POST', '/magic-link', { body: { email } });
-    const code = linkParam(emu.outbox.last(email)!.link, 'code');
-    const r = await t.request('POST', '/callback', { body: { code } });
-    expect(r.status).toBe(200);
-    return r.json as unknown as Session;
-  }
-
   const refresh = (t: CallbackTestApp, refreshToken: string, ua: string) =>
     t.request('POST', '/refresh', { body: { refreshToken }, headers: { 'user-agent': ua } });
   const me = (t: CallbackTestApp, accessToken: string) =>
@@ -67,7 +59,7 @@ describeWithRedis('attack: shared refresh rotation', () => {
   it('a rotated refresh token replayed by another client on another instance, while any request holds its lock, is reuse (not the rotated-into session)', async () => {
     const a = await start();
     const b = await start();
-    const s0 = await signIn(a);
+    const s0 = await signInJson(emu, a);
     // The victim rotates s0 on instance A.
     const r1 = await refresh(a, s0.refreshToken, 'victim-browser');
     expect(r1.status).toBe(200);
@@ -103,7 +95,7 @@ describeWithRedis('attack: shared refresh rotation', () => {
   it('a thief replaying a rotated token on two instances at once gets no usable session', async () => {
     const a = await start();
     const b = await start();
-    const s0 = await signIn(a);
+    const s0 = await signInJson(emu, a);
     const r1 = await refresh(a, s0.refreshToken, 'victim-browser');
     expect(r1.status).toBe(200);
     const s1 = r1.json as unknown as Session;
@@ -128,7 +120,7 @@ describeWithRedis('attack: shared refresh rotation', () => {
     const c = await start();
     const wins: string[] = [];
     for (let i = 0; i < 10 && wins.length === 0; i++) {
-      const s0 = await signIn(a);
+      const s0 = await signInJson(emu, a);
       const r1 = await refresh(a, s0.refreshToken, 'victim-browser');
       expect(r1.status).toBe(200);
       const [onC, onB] = await Promise.all([

@@ -20,7 +20,7 @@ import {
   type CallbackTestApp,
   createGate,
   eventCount,
-  linkParam,
+  signInJson,
   PLATFORMS,
   startCallbackApp,
   until,
@@ -104,14 +104,6 @@ describeWithRedis.each(PLATFORMS)('two instances sharing one Redis (%s)', (platf
     return [await instance(o), await instance(o)];
   }
 
-  async function signIn(t: CallbackTestApp, email = 'alice@example.com'): Promise<Session> {
-    expect((await t.request('POST', '/magic-link', { body: { email } })).status).toBeLessThan(300);
-    const code = linkParam(emu.outbox.last(email)!.link, 'code');
-    const r = await t.request('POST', '/callback', { body: { code } });
-    expect(r.status).toBe(200);
-    return r.json as unknown as Session;
-  }
-
   /** Log events of every instance: Nest's static logger is process-wide (the last app's `useLogger`). */
   const events = (event: string): number => apps.reduce((n, t) => n + eventCount(t.logger, event), 0);
 
@@ -139,7 +131,7 @@ describeWithRedis.each(PLATFORMS)('two instances sharing one Redis (%s)', (platf
 
   it('a refresh raced on A and B makes one EZiD call; both get the same session and the user stays signed in', async () => {
     const [a, b] = await pair();
-    const s = await signIn(a);
+    const s = await signInJson(emu, a);
     const before = emu.requestCount(REFRESH);
     const gate = createGate();
     emu.fault(REFRESH, { gate: gate.promise, times: 1 });
@@ -161,7 +153,7 @@ describeWithRedis.each(PLATFORMS)('two instances sharing one Redis (%s)', (platf
 
   it('a replay of the rotated refresh token on B gets no tokens and ends the session it was rotated into, on both instances', async () => {
     const [a, b] = await pair({ callback: { refresh: { reuseGraceSec: 0 } } });
-    const s = await signIn(a);
+    const s = await signInJson(emu, a);
     const r1 = await refresh(a, s);
     expect(r1.status).toBe(200);
     const next = r1.json as unknown as Session;
@@ -179,7 +171,7 @@ describeWithRedis.each(PLATFORMS)('two instances sharing one Redis (%s)', (platf
 
   it('within the grace window the same client replaying on B gets 409 refresh_superseded, no tokens, and the session survives', async () => {
     const [a, b] = await pair();
-    const s = await signIn(a);
+    const s = await signInJson(emu, a);
     const r1 = await refresh(a, s);
     const next = r1.json as unknown as Session;
     const replay = await refresh(b, s);
@@ -194,7 +186,7 @@ describeWithRedis.each(PLATFORMS)('two instances sharing one Redis (%s)', (platf
 
   it('logout on A refuses the access token on B (cached as verified there) and the refresh token everywhere', async () => {
     const [a, b] = await pair();
-    const s = await signIn(a);
+    const s = await signInJson(emu, a);
     expect((await me(b, s.accessToken)).status).toBe(200); // in B's verified-token cache
     const out = await logout(a, s);
     expect(out.status).toBe(204);
@@ -254,7 +246,7 @@ describeWithRedis.each(PLATFORMS)('two instances sharing one Redis (%s)', (platf
     prefix = `hung-${platform}-${++prefixes}:`;
     const store = { redis: redis.url, keyPrefix: prefix, commandTimeoutMs: 100 };
     const a = await instance({ extra: { store } });
-    const s = await signIn(a);
+    const s = await signInJson(emu, a);
     redis.pause();
     try {
       expect((await me(a, s.accessToken)).status).toBe(200);
@@ -276,16 +268,16 @@ describeWithRedis.each(PLATFORMS)('two instances sharing one Redis (%s)', (platf
       statuses.push(out.status);
       return out;
     };
-    const early = await signIn(a);
+    const early = await signInJson(emu, a);
     expect((await track(logout(a, early))).status).toBe(204); // revoked before the outage
-    const s = await signIn(a);
+    const s = await signInJson(emu, a);
     expect((await track(me(b, s.accessToken))).status).toBe(200);
 
     await redis.kill();
     await until(() => storeOf(a).health().status === 'down' && storeOf(b).health().status === 'down', 10_000);
 
     // Login and its rate limit (per process now), refresh (single flight per process), auth.
-    const during = await signIn(b);
+    const during = await signInJson(emu, b);
     const r = await track(refresh(a, during));
     expect(r.status).toBe(200);
     expect((await track(me(b, early.accessToken))).status).toBe(401); // B's copy kept the early revocation
