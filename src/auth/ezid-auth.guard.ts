@@ -2,7 +2,12 @@ import { CanActivate, ExecutionContext, HttpException, Injectable, Logger } from
 import { Reflector } from '@nestjs/core';
 import { EzidHttpException } from '../common/ezid-http.exception';
 import { applyEzidHeaders, toContextException } from '../common/http-context';
-import { csrfRejected, EzidSameOriginPolicy, isUnsafeMethod } from '../common/same-origin';
+import {
+  csrfRejected,
+  EzidSameOriginPolicy,
+  isUnsafeMethod,
+  isWebSocketUpgrade,
+} from '../common/same-origin';
 import {
   attachEzidUserToRequest,
   graphqlRequest,
@@ -128,12 +133,13 @@ export class EzidAuthGuard implements CanActivate {
       } else if (type === 'graphql') {
         request = graphqlRequest(context);
         if (!request) throw new EzidTokenError('token_missing', 'graphql_no_request');
-        // A subscription's request may be shared by the connection (the upgrade request): verify
-        // every subscription, and treat a cookie as a WebSocket handshake's (origin checked).
-        const subscription = isGraphqlSubscription(context);
-        if (!subscription && hasEzidUser(request)) return true;
+        // A subscription's request, and over graphql-ws any operation's, may be the connection's
+        // upgrade request, shared by every operation: verify each one (no shortcut on a user an
+        // earlier operation attached), and treat a cookie as a WebSocket handshake's (origin checked).
+        const handshake = isGraphqlSubscription(context) || isWebSocketUpgrade(request);
+        if (!handshake && hasEzidUser(request)) return true;
         token = extractHttpToken(request as EzidHttpRequestLike, this.cookieName);
-        if (token !== undefined) this.checkAmbientCredential(context, request, subscription);
+        if (token !== undefined) this.checkAmbientCredential(context, request, handshake);
       } else if (type === 'ws') {
         const client = context.switchToWs().getClient<unknown>();
         token = extractWsToken(client, context.switchToWs().getData());
@@ -192,7 +198,7 @@ export class EzidAuthGuard implements CanActivate {
     const headers = (request.headers ?? {}) as Record<string, string | string[] | undefined>;
     if (!this.cookieName || headers.authorization !== undefined) return;
     if (!handshake && !isUnsafeMethod(request.method)) return;
-    this.requireTrustedOrigin(context, headers);
+    this.requireTrustedOrigin(context, headers, handshake);
   }
 
   /**
@@ -207,7 +213,7 @@ export class EzidAuthGuard implements CanActivate {
     const token = readCookie(headers.cookie, this.cookieName!);
     if (token === undefined) return undefined;
     if (hasQueryToken(handshake?.url)) throw new EzidTokenError('invalid_request', 'token_in_two_places');
-    this.requireTrustedOrigin(context, headers);
+    this.requireTrustedOrigin(context, headers, true);
     return token;
   }
 
@@ -215,8 +221,9 @@ export class EzidAuthGuard implements CanActivate {
   private requireTrustedOrigin(
     context: ExecutionContext,
     headers: Record<string, string | string[] | undefined>,
+    handshake: boolean,
   ): void {
-    const verdict = this.sameOrigin.check(headers);
+    const verdict = this.sameOrigin.check(headers, { handshake });
     if (verdict.ok) return;
     const route = `${context.getClass()?.name}.${context.getHandler()?.name}`;
     this.logger.debug({ event: 'csrf_rejected', reason: verdict.reason, route });

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { KeyObject } from 'node:crypto';
 import { ExtractJwt, Strategy, type StrategyOptionsWithRequest } from 'passport-jwt';
-import { EzidSameOriginPolicy, isUnsafeMethod } from '../common/same-origin';
+import { EzidSameOriginPolicy, isUnsafeMethod, isWebSocketUpgrade } from '../common/same-origin';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { EZID_JWT_STRATEGY } from '../ezid.constants';
 import { InjectEzidOptions } from '../ezid.module-definition';
@@ -35,7 +35,9 @@ export function ezidPassportJwtOptions(
         const r = req as EzidHttpRequestLike & { method?: string };
         const headers = r.headers ?? {};
         const byCookie = !!t.cookieName && headers.authorization === undefined;
-        if (token !== undefined && byCookie && isUnsafeMethod(r.method) && !sameOrigin.check(headers).ok) {
+        const handshake = isWebSocketUpgrade(r);
+        const ambient = token !== undefined && byCookie && (handshake || isUnsafeMethod(r.method));
+        if (ambient && !sameOrigin.check(headers, { handshake }).ok) {
           logger.debug({ event: 'csrf_rejected', reason: 'cookie_cross_origin', route: EZID_JWT_STRATEGY });
           return null; // a cookie on a cross-origin unsafe request counts as no token (CSRF)
         }

@@ -25,6 +25,18 @@ export function isUnsafeMethod(method: unknown): boolean {
   return typeof method !== 'string' || !SAFE_METHODS.has(method.toUpperCase());
 }
 
+/**
+ * Whether a request is a WebSocket upgrade (`Upgrade: websocket`): the request a GraphQL-over-WebSocket
+ * server (graphql-ws on Apollo or Mercurius) may hand to every operation of the connection. Any page can
+ * open one to the app with the user's cookies attached, whatever the operation's type.
+ */
+export function isWebSocketUpgrade(request: unknown): boolean {
+  const headers = (request as { headers?: Record<string, unknown> } | null | undefined)?.headers;
+  const v = headers?.upgrade;
+  const value = Array.isArray(v) ? v[0] : v;
+  return typeof value === 'string' && value.toLowerCase() === 'websocket';
+}
+
 /** The serialized origin of an http(s) URL, or `undefined` for anything else (`null`, garbage, other schemes). */
 export function originOf(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ORIGIN_LENGTH) return undefined;
@@ -84,8 +96,24 @@ export class EzidSameOriginPolicy {
     this.allowMissing = options.allowMissingOrigin === true;
   }
 
-  /** Checks a request: an unsafe one (default) or a top-level navigation (`navigation: true`). */
-  check(headers: EzidRequestHeaders, opts: { navigation?: boolean } = {}): EzidSameOriginVerdict {
+  /**
+   * Checks a request: an unsafe one (default), a top-level navigation (`navigation: true`), or a
+   * WebSocket handshake (`handshake: true`): browsers always send `Origin` on one, and only `Origin`
+   * decides, since a GraphQL-over-WebSocket server may copy the client's `connectionParams` into the
+   * upgrade request's missing headers (Mercurius does), so a page could supply `Sec-Fetch-Site` itself.
+   */
+  check(
+    headers: EzidRequestHeaders,
+    opts: { navigation?: boolean; handshake?: boolean } = {},
+  ): EzidSameOriginVerdict {
+    if (opts.handshake) {
+      const raw = headers.origin;
+      if (raw === undefined) return this.allowMissing ? OK : fail('origin_missing');
+      const origin = originOf(raw);
+      return origin !== undefined && origin === raw && this.trusts(origin, headers)
+        ? OK
+        : fail('origin_not_allowed');
+    }
     const site = headers['sec-fetch-site'];
     const origin = this.requestOrigin(headers);
     if (site !== undefined) {
