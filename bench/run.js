@@ -24,7 +24,7 @@ const CONFIG = {
   warmup: num('BENCH_WARMUP', QUICK ? 0.5 : 2),
   connections: num('BENCH_CONNECTIONS', 20),
   platforms: (env.BENCH_PLATFORMS || 'express,fastify').split(',').filter(Boolean),
-  phases: (env.BENCH_PHASES || 'routes,amplification,memory').split(',').filter(Boolean),
+  phases: (env.BENCH_PHASES || 'floor,routes,amplification,memory').split(',').filter(Boolean),
   attackRequests: num('BENCH_ATTACK_REQUESTS', QUICK ? 2000 : 10_000),
   attackConnections: num('BENCH_ATTACK_CONNECTIONS', 10),
   /** The attack stops after this many seconds even if not every request was answered. */
@@ -33,6 +33,10 @@ const CONFIG = {
   /** Seconds after the amplification apps start before the attacks (nestjs-ezid's JWKS cooldown is 30 s). */
   cooldownWait: num('BENCH_COOLDOWN_WAIT', QUICK ? 0 : 31),
   memoryTokens: num('BENCH_MEMORY_TOKENS', QUICK ? 20_000 : 1_000_000),
+  /** Floor scenario: distinct tokens per measured slice, slices, and warm-up tokens (cache filled and rotated). */
+  floorSlice: num('BENCH_FLOOR_SLICE', QUICK ? 2000 : 5000),
+  floorRounds: num('BENCH_FLOOR_ROUNDS', QUICK ? 3 : 7),
+  floorWarm: num('BENCH_FLOOR_WARM', QUICK ? 2000 : 6000),
   /** Upper bound of the distinct-token request rate, to size the pre-minted token list. */
   distinctRpsCap: num('BENCH_DISTINCT_RPS_CAP', 8000),
   /** Route scenarios to run (default all): unguarded,public,guarded,roles,permissions,distinct. */
@@ -188,7 +192,11 @@ async function main() {
   const ids = { tenant1: EMULATOR_IDS.tenant1, tenant2: EMULATOR_IDS.tenant2 };
   const token = emu.mintAccessToken(); // demo user: Admin in tenant 1, Member in tenant 2
   // Keys for the distinct-token and memory scenarios are published now, before any app fetches the JWKS.
-  const templates = { distinct: mintTemplate(emu, built.outDir), memory: mintTemplate(emu, built.outDir) };
+  const templates = {
+    distinct: mintTemplate(emu, built.outDir),
+    memory: mintTemplate(emu, built.outDir),
+    floor: mintTemplate(emu, built.outDir),
+  };
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nestjs-ezid-bench-data-'));
   const children = [];
   const results = {
@@ -208,6 +216,9 @@ async function main() {
     children.push(loadgen);
     await loadgen.ready;
 
+    if (CONFIG.phases.includes('floor')) {
+      results.floor = await floorPhase({ built, emu, tmp, templates });
+    }
     if (CONFIG.phases.includes('routes')) {
       results.routes = await routesPhase({ built, emu, token, ids, tmp, loadgen, children, templates });
     }
@@ -228,7 +239,7 @@ async function main() {
     const file = path.join(CONFIG.outDir, 'latest.json');
     const previous = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
     results.meta.mergedFrom = {};
-    for (const phase of ['routes', 'amplification', 'memory']) {
+    for (const phase of ['floor', 'routes', 'amplification', 'memory']) {
       if (!CONFIG.phases.includes(phase) && previous[phase]) {
         results[phase] = previous[phase];
         results.meta.mergedFrom[phase] = previous.meta?.startedAt;
@@ -499,6 +510,58 @@ async function amplificationPhase({ built, emu, token, ids, tmp, loadgen, childr
   return out;
 }
 
+/** Distinct tokens through EzidTokenVerifier.verifyToken against the floor, in one process (bench/floor.js). */
+async function floorPhase({ built, emu, tmp, templates }) {
+  const template = templates.floor;
+  const count = CONFIG.floorWarm + CONFIG.floorRounds * CONFIG.floorSlice;
+  const tokensFile = path.join(tmp, 'floor-tokens.txt');
+  const t0 = Date.now();
+  const out = fs.createWriteStream(tokensFile);
+  await mintStream(template, count, (batch) => {
+    if (!out.write(`${batch.join('\n')}\n`)) return new Promise((r) => out.once('drain', r));
+  });
+  await new Promise((r) => out.end(r));
+  log(`floor: minted ${fmtInt(count)} distinct tokens in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const child = rpcChild(path.join(__dirname, 'floor.js'), {});
+  await child.ready;
+  const jwksBefore = emu.requestCount('jwks');
+  let profileFile;
+  if (CONFIG.profile) {
+    fs.mkdirSync(PROFILE_DIR, { recursive: true });
+    profileFile = path.join(PROFILE_DIR, 'floor.cpuprofile');
+  }
+  const result = await new Promise((resolve, reject) => {
+    child.child.on('message', (msg) => {
+      if (msg && msg.result) resolve(msg.result);
+      else if (msg && msg.error) reject(new Error(msg.error));
+    });
+    child.child.on('exit', (code) => code !== 0 && reject(new Error(`floor scenario exited with ${code}`)));
+    child.child.send({
+      outDir: built.outDir,
+      idp: { ...CLIENT, apiBaseUrl: emu.url, jwksUri: emu.jwksUri, issuer: emu.issuer },
+      tokensFile,
+      kid: template.header.kid,
+      warm: CONFIG.floorWarm,
+      slice: CONFIG.floorSlice,
+      rounds: CONFIG.floorRounds,
+      profileFile,
+    });
+  });
+  // One fetch at start-up (the app context's bootstrap); none while measuring.
+  result.jwksFetches = emu.requestCount('jwks') - jwksBefore;
+  const rows = result.perRound;
+  result.ratio = median(rows.map((x) => x.ratio));
+  result.cpuRatio = median(rows.map((x) => x.cpuRatio));
+  result.floorNs = median(rows.map((x) => x.floorNs));
+  result.ezidNs = median(rows.map((x) => x.ezidNs));
+  log(
+    `floor: EzidTokenVerifier ${(result.ezidNs / 1000).toFixed(1)} µs/token, floor ${(result.floorNs / 1000).toFixed(1)} µs/token: ` +
+      `${fmtRatio(result.ratio)} (per slice ${rows.map((x) => x.ratio.toFixed(3)).join(', ')}); JWKS fetches ${result.jwksFetches}` +
+      `${profileFile ? `; profile ${profileFile}` : ''}`,
+  );
+  return result;
+}
+
 async function memoryPhase({ built, emu, token, templates }) {
   const child = rpcChild(path.join(__dirname, 'memory.js'), { execArgv: ['--expose-gc'] });
   await child.ready;
@@ -581,6 +644,17 @@ function evaluateTargets(results) {
       );
     }
   }
+  const fl = results.floor;
+  if (fl) {
+    targets.push({
+      platform: 'in-process',
+      name: 'distinct tokens: EzidTokenVerifier.verifyToken vs the floor (decode + JSON.parse + crypto.verify)',
+      value: fl.ratio,
+      target: '≤ 1.15×',
+      pass: fl.ratio <= 1.15,
+      detail: `per slice ${fl.perRound.map((x) => x.ratio.toFixed(3)).join(', ')}; from CPU time ${fmtRatio(fl.cpuRatio)}`,
+    });
+  }
   const amp = results.amplification?.find((x) => x.impl === 'ezid');
   if (amp) {
     const windows = Math.floor(amp.attackElapsedSec / 30) + 1;
@@ -646,6 +720,41 @@ function writeResults(results) {
           t.cpu ? (t.cpu.pass ? 'PASS' : '**MISS**') : '',
           t.detail ?? '',
         ]),
+      ),
+    );
+    md.push('');
+  }
+  if (results.floor) {
+    const f = results.floor;
+    md.push('## Floor: distinct tokens in one process');
+    md.push('');
+    md.push(
+      `${fmtInt(f.tokens)} distinct valid tokens (${f.rounds} slices of ${fmtInt(f.slice)}, after ${fmtInt(f.warm)} warm-up tokens), ` +
+        `each verified once by EzidTokenVerifier.verifyToken (module wired by EzidModule.forRoot, JWKS key source) and once by the floor ` +
+        `(base64url-decode + JSON.parse of header and payload, crypto.verify('sha256', …) with a cached KeyObject), slice by slice, ` +
+        `alternating which goes first. JWKS fetches: ${f.jwksFetches} (the app context's start-up); verified-token cache ${fmtInt(f.cacheEntries)} entries at the end.`,
+    );
+    md.push('');
+    md.push(
+      table(
+        ['slice', 'floor µs/token', 'EzidTokenVerifier µs/token', 'ratio', 'ratio from CPU time'],
+        f.perRound
+          .map((x, i) => [
+            String(i + 1),
+            (x.floorNs / 1000).toFixed(1),
+            (x.ezidNs / 1000).toFixed(1),
+            fmtRatio(x.ratio),
+            fmtRatio(x.cpuRatio),
+          ])
+          .concat([
+            [
+              '**median**',
+              (f.floorNs / 1000).toFixed(1),
+              (f.ezidNs / 1000).toFixed(1),
+              `**${fmtRatio(f.ratio)}**`,
+              fmtRatio(f.cpuRatio),
+            ],
+          ]),
       ),
     );
     md.push('');
