@@ -37,6 +37,7 @@ const CONFIG = {
   floorSlice: num('BENCH_FLOOR_SLICE', QUICK ? 2000 : 5000),
   floorRounds: num('BENCH_FLOOR_ROUNDS', QUICK ? 3 : 7),
   floorWarm: num('BENCH_FLOOR_WARM', QUICK ? 2000 : 6000),
+  floorChunk: num('BENCH_FLOOR_CHUNK', 1000),
   /** Upper bound of the distinct-token request rate, to size the pre-minted token list. */
   distinctRpsCap: num('BENCH_DISTINCT_RPS_CAP', 8000),
   /** Route scenarios to run (default all): unguarded,public,guarded,roles,permissions,distinct. */
@@ -544,6 +545,7 @@ async function floorPhase({ built, emu, tmp, templates }) {
       warm: CONFIG.floorWarm,
       slice: CONFIG.floorSlice,
       rounds: CONFIG.floorRounds,
+      chunk: CONFIG.floorChunk,
       profileFile,
     });
   });
@@ -732,7 +734,7 @@ function writeResults(results) {
       `${fmtInt(f.tokens)} distinct valid tokens (${f.rounds} slices of ${fmtInt(f.slice)}, after ${fmtInt(f.warm)} warm-up tokens), ` +
         `each verified once by EzidTokenVerifier.verifyToken (module wired by EzidModule.forRoot, JWKS key source) and once by the floor ` +
         `(base64url-decode + JSON.parse of header and payload, crypto.verify('sha256', …) with a cached KeyObject), slice by slice, ` +
-        `alternating which goes first. JWKS fetches: ${f.jwksFetches} (the app context's start-up); verified-token cache ${fmtInt(f.cacheEntries)} entries at the end.`,
+        `in chunks of ${fmtInt(f.chunk)} tokens alternating which goes first. JWKS fetches: ${f.jwksFetches} (the module's start-up and the floor's own read of the JWKS; a verification that needed a fetch would have aborted the scenario); verified-token cache ${fmtInt(f.cacheEntries)} entries at the end.`,
     );
     md.push('');
     md.push(
