@@ -40,7 +40,9 @@ const CONFIG = {
   floorChunk: num('BENCH_FLOOR_CHUNK', 1000),
   /** Upper bound of the distinct-token request rate, to size the pre-minted token list. */
   distinctRpsCap: num('BENCH_DISTINCT_RPS_CAP', 8000),
-  /** Route scenarios to run (default all): unguarded,public,guarded,roles,permissions,distinct. */
+  /** Implementations in the routes phase (default all): ezid,canonical,jose. */
+  impls: (env.BENCH_IMPLS || 'ezid,canonical,jose').split(',').filter(Boolean),
+  /** Route scenarios to run (default all): unguarded,noop,noop2,public,guarded,roles,permissions,distinct. */
   routes: (env.BENCH_ROUTES || '').split(',').filter(Boolean),
   /** CPU-profile the app process during each measured run (files in os.tmpdir()/nestjs-ezid-bench-profiles). */
   profile: env.BENCH_PROFILE === '1',
@@ -51,11 +53,12 @@ const CONFIG = {
 
 const PROFILE_DIR = path.join(os.tmpdir(), 'nestjs-ezid-bench-profiles');
 const CLIENT = { clientId: 'cli_bench', clientSecret: 'bench-secret' };
-const IMPLS = ['ezid', 'canonical'];
+const IMPLS = CONFIG.impls;
 const IMPL_LABEL = {
   ezid: 'nestjs-ezid',
   canonical: 'canonical recipe',
   'canonical-library': 'canonical, jwks-rsa defaults',
+  jose: 'jose recipe',
 };
 
 const log = (msg) => process.stdout.write(`${msg}\n`);
@@ -143,6 +146,8 @@ async function sanityCheck(app, token, ids) {
   const t2 = ids.tenant2;
   const cases = [
     ['/u/unguarded', null, 200],
+    ['/n1/unguarded', null, 200],
+    ['/n2/unguarded', null, 200],
     ['/public', null, 200],
     ['/guarded', null, 401],
     ['/guarded', token, 200],
@@ -166,6 +171,8 @@ function routeScenarios(ids) {
   const roles = `/orgs/${ids.tenant1}/admin`;
   return [
     { route: 'unguarded', path: '/u/unguarded', label: 'unguarded route (no guard)' },
+    { route: 'noop', path: '/n1/unguarded', label: 'one no-op app-wide guard (Nest pipeline only)' },
+    { route: 'noop2', path: '/n2/unguarded', label: 'two no-op app-wide guards (Nest pipeline only)' },
     { route: 'public', path: '/public', label: '@Public route under the global guard' },
     { route: 'guarded', path: '/guarded', label: 'guarded route' },
     { route: 'roles', path: roles, label: 'guarded + @Roles in a resolved tenant' },
@@ -384,6 +391,13 @@ async function routesPhase({ built, emu, token, ids, tmp, loadgen, children, tem
       rolesVsCanonical: ['ezid', 'roles', 'canonical', 'roles'],
       distinctVsCanonical: ['ezid', 'distinct', 'canonical', 'distinct'],
       canonicalGuardedVsPublic: ['canonical', 'guarded', 'canonical', 'public'],
+      noopVsUnguarded: ['ezid', 'noop', 'ezid', 'unguarded'],
+      noop2VsUnguarded: ['ezid', 'noop2', 'ezid', 'unguarded'],
+      rolesVsNoop2: ['ezid', 'roles', 'ezid', 'noop2'],
+      rolesVsJose: ['ezid', 'roles', 'jose', 'roles'],
+      distinctVsJose: ['ezid', 'distinct', 'jose', 'distinct'],
+      joseRolesVsCanonical: ['jose', 'roles', 'canonical', 'roles'],
+      joseRolesVsUnguarded: ['jose', 'roles', 'jose', 'unguarded'],
     };
     for (const [name, [ia, ra, ib, rb]] of Object.entries(pairs)) {
       const perRun = [];
@@ -618,7 +632,7 @@ function evaluateTargets(results) {
         'guarded + roles vs unguarded (token reused)',
         ['ezid', 'roles'],
         ['ezid', 'unguarded'],
-        0.85,
+        0.9,
       );
       check(
         'rolesVsCanonical',
@@ -767,25 +781,30 @@ function writeResults(results) {
       md.push(`## Routes: ${platform}`);
       md.push('');
       const rows = [];
-      for (const route of ['unguarded', 'public', 'guarded', 'roles', 'permissions', 'distinct']) {
-        const o = m[`${platform}/ezid/${route}`];
-        const k = m[`${platform}/canonical/${route}`];
-        if (!o || !k) continue;
-        const ou = m[`${platform}/ezid/unguarded`] ?? { rps: NaN };
-        const ku = m[`${platform}/canonical/unguarded`] ?? { rps: NaN };
+      const impls = c.impls ?? ['ezid', 'canonical'];
+      const others = impls.filter((i) => i !== 'ezid');
+      const ROUTES = ['unguarded', 'noop', 'noop2', 'public', 'guarded', 'roles', 'permissions', 'distinct'];
+      for (const route of ROUTES) {
+        const cells = impls.map((impl) => m[`${platform}/${impl}/${route}`]);
+        if (cells.every((x) => !x)) continue;
         const flag = (x) => (x.allValid ? '' : ' ⚠') + (x.wrapped ? ' (wrapped)' : '');
-        rows.push([
-          o.label,
-          `${fmtInt(o.rps)}${flag(o)}`,
-          `${fmtMs(o.p50)} / ${fmtMs(o.p99)}`,
-          `${fmtInt(o.cpuPerReqUs)} µs`,
-          fmtRatio(o.rps / ou.rps),
-          `${fmtInt(k.rps)}${flag(k)}`,
-          `${fmtMs(k.p50)} / ${fmtMs(k.p99)}`,
-          `${fmtInt(k.cpuPerReqUs)} µs`,
-          fmtRatio(k.rps / ku.rps),
-          fmtRatio(o.rps / k.rps),
-        ]);
+        const row = [cells.find(Boolean).label];
+        impls.forEach((impl, i) => {
+          const x = cells[i];
+          const u = m[`${platform}/${impl}/unguarded`] ?? { rps: NaN };
+          row.push(
+            x ? `${fmtInt(x.rps)}${flag(x)}` : '',
+            x ? `${fmtMs(x.p50)} / ${fmtMs(x.p99)}` : '',
+            x ? `${fmtInt(x.cpuPerReqUs)} µs` : '',
+            x ? fmtRatio(x.rps / u.rps) : '',
+          );
+        });
+        const o = m[`${platform}/ezid/${route}`];
+        for (const other of others) {
+          const k = m[`${platform}/${other}/${route}`];
+          row.push(o && k ? fmtRatio(o.rps / k.rps) : '');
+        }
+        rows.push(row);
       }
       const kg = m[`${platform}/canonical/guarded`];
       const kp = m[`${platform}/canonical/public`];
@@ -800,19 +819,38 @@ function writeResults(results) {
         table(
           [
             'route',
-            'nestjs-ezid req/s',
-            'p50 / p99',
-            'CPU / req',
-            'vs unguarded',
-            'canonical req/s',
-            'p50 / p99',
-            'CPU / req',
-            'vs unguarded',
-            'ezid / canonical',
+            ...impls.flatMap((impl) => [
+              `${IMPL_LABEL[impl]} req/s`,
+              'p50 / p99',
+              'CPU / req',
+              'vs unguarded',
+            ]),
+            ...others.map((other) => `ezid / ${other}`),
           ],
           rows,
         ),
       );
+      const paired = Object.entries(results.routes.pairedRatios).filter(([k]) =>
+        k.startsWith(`${platform}/`),
+      );
+      if (paired.length) {
+        md.push('');
+        md.push(
+          "Paired ratios (throughput; each run's two figures measured seconds apart, then the median of the runs):",
+        );
+        md.push('');
+        md.push(
+          table(
+            ['pair', 'median', 'per run', 'from CPU time per request'],
+            paired.map(([k, p]) => [
+              k.slice(platform.length + 1),
+              fmtRatio(p.median),
+              p.perRun.map((x) => x.toFixed(2)).join(', '),
+              fmtRatio(p.cpuMedian),
+            ]),
+          ),
+        );
+      }
       md.push('');
     }
     md.push(
@@ -902,6 +940,9 @@ function writeResults(results) {
           ? `; from CPU time per request ${fmtRatio(t.cpu.value)} [${t.cpu.pass ? 'PASS' : 'MISS'}]`
           : ''),
     );
+  }
+  for (const [k, p] of Object.entries(results.routes?.pairedRatios ?? {})) {
+    log(`  ${k}: ${fmtRatio(p.median)} (per run ${p.perRun.map((x) => x.toFixed(2)).join(', ')})`);
   }
   log(`\nWrote ${path.relative(ROOT, path.join(CONFIG.outDir, 'latest.md'))} and latest.json`);
 }
