@@ -8,6 +8,7 @@ import {
   VERIFIED_TOKEN_KEY_CHARS,
   estimateRetainedBytes,
   freezeJsonAndEstimate,
+  verifiedTokenSlot,
 } from './ezid-token-verifier';
 import { StaticKeySource } from './jwks-key-source';
 
@@ -117,6 +118,9 @@ describe('verified-token cache: bounded in bytes', () => {
         fc.property(mutation(t), ({ at, c }) => {
           fc.pre(t[at] !== c);
           const m = `${t.slice(0, at)}${c}${t.slice(at + 1)}`;
+          // Mutations before the key characters land in the cached token's own slot.
+          if (at < t.length - VERIFIED_TOKEN_KEY_CHARS)
+            expect(verifiedTokenSlot(m)).toBe(verifiedTokenSlot(t));
           let accepted = false;
           try {
             const r = v.verifyToken(m);
@@ -137,6 +141,15 @@ describe('verified-token cache: bounded in bytes', () => {
         spy.mockRestore();
       }
     }
+  });
+
+  it('verifiedTokenSlot is a small non-negative integer', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 64 }), (t) => {
+        const k = verifiedTokenSlot(t);
+        expect(Number.isInteger(k) && k >= 0 && k < 2 ** 30).toBe(true);
+      }),
+    );
   });
 
   it('freezeJsonAndEstimate deep-freezes and estimates like estimateRetainedBytes', () => {
