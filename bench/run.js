@@ -261,6 +261,7 @@ async function main() {
 }
 
 async function routesPhase({ built, emu, token, ids, tmp, loadgen, children, templates }) {
+  const phaseStart = Date.now();
   const apps = [];
   for (const platform of CONFIG.platforms) {
     for (const impl of IMPLS) {
@@ -433,6 +434,7 @@ async function routesPhase({ built, emu, token, ids, tmp, loadgen, children, tem
     distinctTokens: { minted: distinctCount, perRunSlice: slice },
     jwksFetchesDuringWarmup: jwksAfterWarmup,
     steadyStateSec: Math.round(steadySec),
+    appLifetimeSec: Math.round((Date.now() - phaseStart) / 1000),
     rssAfterMB: rss,
     medians,
     raw,
@@ -651,11 +653,14 @@ function evaluateTargets(results) {
       const fetches = Object.values(m)
         .filter((x) => x.platform === platform && x.impl === 'ezid')
         .reduce((s, x) => s + x.jwksFetches, 0);
+      // None per request; the key set's scheduled refresh (token.jwks cache age, 600 s by default,
+      // stale-while-revalidate) may happen once per 600 s of the app's life.
+      const refreshes = Math.floor((results.routes.appLifetimeSec ?? 0) / 600);
       add(
         'JWKS fetches in the steady state (nestjs-ezid)',
         fetches,
-        '0',
-        fetches === 0,
+        refreshes ? `≤ ${refreshes} (scheduled refresh, 600 s cache)` : '0',
+        fetches <= refreshes,
         `${results.routes.steadyStateSec} s of measured load (all platforms)`,
       );
     }
