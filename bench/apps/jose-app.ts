@@ -1,4 +1,4 @@
-// The second anchor: the jose recipe (issue 19 names it after the Logto and Clerk NestJS guides): one
+// The second anchor: the jose recipe (as issue 19 describes it, after Logto and Clerk NestJS docs): one
 // `createRemoteJWKSet(new URL(jwksUri))` for the app, built once with the guard (jose keeps the key
 // set and imports each key once), and in a global guard `jwtVerify(token, JWKS, { issuer, algorithms })`
 // on the Bearer token, the payload on `request.user`. The same controller, @Public() check and

@@ -4,7 +4,7 @@
 // - /u/*  : PlainBenchModule, no auth at all (the "unguarded" route);
 // - /n1/*, /n2/* : the same app with one / two app-wide no-op guards (Nest's guard pipeline alone);
 // - else  : the app under test, BENCH_IMPL = 'ezid' (nestjs-ezid), 'canonical' (passport-jwt +
-//           jwks-rsa as the Auth0 guide configures it), 'canonical-library' (jwks-rsa defaults) or
+//           jwks-rsa with the rate limit of 5 per minute), 'canonical-library' (jwks-rsa defaults) or
 //           'jose' (createRemoteJWKSet + jwtVerify).
 // The dispatcher is at most three startsWith() calls (a few ns against tens of µs per request).
 import 'reflect-metadata';
