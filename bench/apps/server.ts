@@ -1,10 +1,12 @@
 // One app process of the bench, forked by bench/run.js (the load generator runs in another process).
 //
 // A single HTTP server on 127.0.0.1 serves two Nest apps on the chosen platform:
-// - /u/* : PlainBenchModule, no auth at all (the "unguarded" route);
-// - else : the app under test, BENCH_IMPL = 'ezid' (nestjs-ezid), 'canonical' (passport-jwt +
-//          jwks-rsa as the Auth0 guide configures it) or 'canonical-library' (jwks-rsa defaults).
-// The dispatcher is one startsWith(): both apps pay the same for it.
+// - /u/*  : PlainBenchModule, no auth at all (the "unguarded" route);
+// - /n1/*, /n2/* : the same app with one / two app-wide no-op guards (Nest's guard pipeline alone);
+// - else  : the app under test, BENCH_IMPL = 'ezid' (nestjs-ezid), 'canonical' (passport-jwt +
+//           jwks-rsa with the rate limit of 5 per minute), 'canonical-library' (jwks-rsa defaults) or
+//           'jose' (createRemoteJWKSet + jwtVerify).
+// The dispatcher is at most three startsWith() calls (a few ns against tens of µs per request).
 import 'reflect-metadata';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -16,7 +18,8 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { idpFromEnv } from './bench-env';
 import { CanonicalBenchModule } from './canonical-app';
 import { EzidBenchModule } from './ezid-app';
-import { PlainBenchModule } from './plain-app';
+import { JoseBenchModule } from './jose-app';
+import { NoopGuardBenchModule, PlainBenchModule } from './plain-app';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 type Platform = 'express' | 'fastify';
@@ -55,6 +58,7 @@ function appModule(impl: string): DynamicModule {
   if (impl === 'ezid') return EzidBenchModule.create(idp);
   if (impl === 'canonical') return CanonicalBenchModule.create(idp, 'guide');
   if (impl === 'canonical-library') return CanonicalBenchModule.create(idp, 'library');
+  if (impl === 'jose') return JoseBenchModule.create(idp);
   throw new Error(`Unknown BENCH_IMPL ${impl}`);
 }
 
@@ -62,10 +66,16 @@ async function main(): Promise<void> {
   const platform = (process.env.BENCH_PLATFORM ?? 'express') as Platform;
   const impl = process.env.BENCH_IMPL ?? 'ezid';
   const plain = await mount(PlainBenchModule, platform, 'u');
+  const noop1 = await mount(NoopGuardBenchModule.create(1), platform, 'n1');
+  const noop2 = await mount(NoopGuardBenchModule.create(2), platform, 'n2');
   const underTest = await mount(appModule(impl), platform);
-  const server = http.createServer((req, res) =>
-    (req.url as string).startsWith('/u/') ? plain.handler(req, res) : underTest.handler(req, res),
-  );
+  const server = http.createServer((req, res) => {
+    const url = req.url as string;
+    if (url.startsWith('/u/')) plain.handler(req, res);
+    else if (url.startsWith('/n1/')) noop1.handler(req, res);
+    else if (url.startsWith('/n2/')) noop2.handler(req, res);
+    else underTest.handler(req, res);
+  });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -101,7 +111,12 @@ async function main(): Promise<void> {
     } else if (msg.type === 'stop') {
       server.closeAllConnections();
       server.close();
-      void Promise.allSettled([plain.app.close(), underTest.app.close()]).then(() => process.exit(0));
+      void Promise.allSettled([
+        plain.app.close(),
+        noop1.app.close(),
+        noop2.app.close(),
+        underTest.app.close(),
+      ]).then(() => process.exit(0));
     }
   });
   process.send?.({ type: 'ready', port, pid: process.pid });

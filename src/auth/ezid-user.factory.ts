@@ -26,7 +26,8 @@ function toRole(raw: unknown): EzidRole | undefined {
   if (!id || name === undefined) return undefined;
   const p = own(r, 'permissions') ? r.permissions : null;
   // EZiD sends `null` for "no permissions"; anything that is not a list of strings grants nothing.
-  const permissions = Array.isArray(p) ? p.filter((x): x is string => typeof x === 'string') : [];
+  const permissions: string[] = [];
+  if (Array.isArray(p)) for (const x of p as unknown[]) if (typeof x === 'string') permissions.push(x);
   return Object.freeze({ id, name, permissions: Object.freeze(permissions) });
 }
 
@@ -35,8 +36,13 @@ function toTenant(raw: unknown): EzidTenant | undefined {
   const t = raw as Record<string, unknown>;
   const id = str(t, 'tenant_id');
   if (!id) return undefined;
-  const roles =
-    own(t, 'roles') && Array.isArray(t.roles) ? t.roles.map(toRole).filter((r) => r !== undefined) : [];
+  const roles: EzidRole[] = [];
+  if (own(t, 'roles') && Array.isArray(t.roles)) {
+    for (const raw of t.roles as unknown[]) {
+      const role = toRole(raw);
+      if (role !== undefined) roles.push(role);
+    }
+  }
   return Object.freeze({
     id,
     name: str(t, 'tenant_name') ?? '',
@@ -52,7 +58,13 @@ function toTenant(raw: unknown): EzidTenant | undefined {
  */
 export function tenantsFromClaim(value: unknown): readonly EzidTenant[] {
   if (!Array.isArray(value)) return Object.freeze([]);
-  return Object.freeze(value.map(toTenant).filter((t) => t !== undefined));
+  // One pass, no intermediate arrays (this runs for every newly verified token).
+  const tenants: EzidTenant[] = [];
+  for (const raw of value as unknown[]) {
+    const tenant = toTenant(raw);
+    if (tenant !== undefined) tenants.push(tenant);
+  }
+  return Object.freeze(tenants);
 }
 
 /**

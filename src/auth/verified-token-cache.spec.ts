@@ -1,7 +1,15 @@
 import * as crypto from 'node:crypto';
 import { resolveEzidOptions } from '../ezid-options.validation';
 import { EzidEmulator } from '../testing';
-import { EzidTokenVerifier, VERIFIED_TOKEN_ENTRY_BYTES, estimateRetainedBytes } from './ezid-token-verifier';
+import * as fc from 'fast-check';
+import {
+  EzidTokenVerifier,
+  VERIFIED_TOKEN_ENTRY_BYTES,
+  VERIFIED_TOKEN_KEY_CHARS,
+  estimateRetainedBytes,
+  freezeJsonAndEstimate,
+  verifiedTokenSlot,
+} from './ezid-token-verifier';
 import { StaticKeySource } from './jwks-key-source';
 
 type CacheView = { size: number; bytes: number };
@@ -87,6 +95,83 @@ describe('verified-token cache: bounded in bytes', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+
+  it('a token differing in one character from a cached one is never accepted (same cache slot or not)', async () => {
+    const v = verifierWith();
+    const small = emu.mintAccessToken(); // entry keeps the user and the token string
+    const large = tokenOf(8000, 2); // entry keeps the SHA-256 of the token string only
+    await v.verifyToken(small);
+    await v.verifyToken(large);
+    const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ ';
+    const mutation = (t: string) =>
+      fc.record({
+        // Half the mutations keep the last VERIFIED_TOKEN_KEY_CHARS characters: the cached token's slot.
+        at: fc.oneof(
+          fc.integer({ min: 0, max: t.length - VERIFIED_TOKEN_KEY_CHARS - 1 }),
+          fc.integer({ min: 0, max: t.length - 1 }),
+        ),
+        c: fc.constantFrom(...chars.split('')),
+      });
+    for (const t of [small, large]) {
+      fc.assert(
+        fc.property(mutation(t), ({ at, c }) => {
+          fc.pre(t[at] !== c);
+          const m = `${t.slice(0, at)}${c}${t.slice(at + 1)}`;
+          // Mutations before the key characters land in the cached token's own slot.
+          if (at < t.length - VERIFIED_TOKEN_KEY_CHARS)
+            expect(verifiedTokenSlot(m)).toBe(verifiedTokenSlot(t));
+          let accepted = false;
+          try {
+            const r = v.verifyToken(m);
+            accepted = !(r instanceof Promise);
+          } catch {
+            // refused, as it must be
+          }
+          expect(accepted).toBe(false);
+        }),
+        { numRuns: 300 },
+      );
+      // The cached token is still a hit (a refused look-alike does not take or drop its slot).
+      const spy = jest.spyOn(crypto, 'verify');
+      try {
+        expect((await v.verifyToken(t)).user.id).toBeDefined();
+        expect(spy).not.toHaveBeenCalled();
+      } finally {
+        spy.mockRestore();
+      }
+    }
+  });
+
+  it('verifiedTokenSlot is a small non-negative integer', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 64 }), (t) => {
+        const k = verifiedTokenSlot(t);
+        expect(Number.isInteger(k) && k >= 0 && k < 2 ** 30).toBe(true);
+      }),
+    );
+  });
+
+  it('freezeJsonAndEstimate deep-freezes and estimates like estimateRetainedBytes', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const a = structuredClone(value);
+        const expected = estimateRetainedBytes(a, Infinity);
+        expect(freezeJsonAndEstimate(a)).toBe(expected);
+        const stack: unknown[] = [a];
+        while (stack.length) {
+          const x = stack.pop();
+          if (x !== null && typeof x === 'object') {
+            expect(Object.isFrozen(x)).toBe(true);
+            stack.push(...Object.values(x));
+          }
+        }
+      }),
+      { numRuns: 500 },
+    );
+    const parsed = JSON.parse('{"__proto__":{"admin":true},"a":[1,"é",{"b":null}]}') as object;
+    expect(freezeJsonAndEstimate(parsed)).toBe(estimateRetainedBytes(parsed, Infinity));
+    expect(Object.isFrozen((parsed as { a: unknown[] }).a[2])).toBe(true);
   });
 
   it('estimateRetainedBytes stops at the budget', () => {

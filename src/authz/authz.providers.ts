@@ -1,5 +1,6 @@
-import type { DynamicModule, Provider } from '@nestjs/common';
+import type { DynamicModule, NestInterceptor, Provider } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR, DiscoveryService } from '@nestjs/core';
+import { defer } from 'rxjs';
 import { EzidHttpHeadersInterceptor } from '../common/ezid-http-headers.interceptor';
 import { EZID_MODULE_OPTIONS } from '../ezid.module-definition';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
@@ -19,6 +20,26 @@ const globalRolesGuard: Provider = {
 };
 
 /**
+ * The module's two app-wide interceptors registered as one: `EzidHttpHeadersInterceptor` around
+ * `EzidDeferredAuthorizationInterceptor`, the order two registrations gave (so the deferred check's
+ * 403s and 503s get their headers too). Nest wraps every app-wide interceptor in its own layer (an
+ * async step, a `defer`, an async-scope binding and a `mergeAll`) on every request of every route; one
+ * registration pays that once. The inner call is deferred to subscription, as Nest's layer defers it,
+ * so an error it throws reaches the headers interceptor as an error of the stream.
+ */
+const ezidInterceptors: Provider = {
+  provide: APP_INTERCEPTOR,
+  useFactory: (
+    headers: EzidHttpHeadersInterceptor,
+    deferred: EzidDeferredAuthorizationInterceptor,
+  ): NestInterceptor => ({
+    intercept: (context, next) =>
+      headers.intercept(context, { handle: () => defer(() => deferred.intercept(context, next)) }),
+  }),
+  inject: [EzidHttpHeadersInterceptor, EzidDeferredAuthorizationInterceptor],
+};
+
+/**
  * What the authz area adds to every EzidModule.forRoot()/forRootAsync() dynamic module.
  * Owned by the authz area; the module only concatenates these lists (auth before authz, so the
  * global `EzidAuthGuard` runs before the global `EzidRolesGuard`).
@@ -30,9 +51,9 @@ export const authzProviders: Provider[] = [
   EzidAuthorizationHookRegistry,
   EzidRolesGuard,
   globalRolesGuard,
-  { provide: APP_INTERCEPTOR, useClass: EzidHttpHeadersInterceptor },
-  // After the headers interceptor, so its 503s and 403s get their headers too (also applied here).
-  { provide: APP_INTERCEPTOR, useClass: EzidDeferredAuthorizationInterceptor },
+  EzidHttpHeadersInterceptor,
+  EzidDeferredAuthorizationInterceptor,
+  ezidInterceptors,
   DiscoveryService,
 ];
 export const authzExports: NonNullable<DynamicModule['exports']> = [
