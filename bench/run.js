@@ -11,6 +11,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { startRedis } = require('./lib/redis-server');
 const { build, clean, ROOT } = require('./lib/build');
 const { mintTemplate, mintStream } = require('./lib/mint');
 const { median, fmtInt, fmtMs, fmtRatio, fmtMB, table } = require('./lib/stats');
@@ -24,7 +25,7 @@ const CONFIG = {
   warmup: num('BENCH_WARMUP', QUICK ? 0.5 : 2),
   connections: num('BENCH_CONNECTIONS', 20),
   platforms: (env.BENCH_PLATFORMS || 'express,fastify').split(',').filter(Boolean),
-  phases: (env.BENCH_PHASES || 'floor,routes,amplification,memory').split(',').filter(Boolean),
+  phases: (env.BENCH_PHASES || 'floor,routes,amplification,memory,store').split(',').filter(Boolean),
   attackRequests: num('BENCH_ATTACK_REQUESTS', QUICK ? 2000 : 10_000),
   attackConnections: num('BENCH_ATTACK_CONNECTIONS', 10),
   /** The attack stops after this many seconds even if not every request was answered. */
@@ -40,8 +41,11 @@ const CONFIG = {
   floorChunk: num('BENCH_FLOOR_CHUNK', 1000),
   /** Upper bound of the distinct-token request rate, to size the pre-minted token list. */
   distinctRpsCap: num('BENCH_DISTINCT_RPS_CAP', 8000),
-  /** Implementations in the routes phase (default all): ezid,canonical,jose. */
-  impls: (env.BENCH_IMPLS || 'ezid,canonical,jose').split(',').filter(Boolean),
+  /** Implementations in the routes phase (default all): ezid,ezid-redis,canonical,jose. */
+  impls: (env.BENCH_IMPLS || 'ezid,ezid-redis,canonical,jose').split(',').filter(Boolean),
+  /** Store phase: sequential refreshes per store, and logouts whose propagation is timed. */
+  storeRefreshes: num('BENCH_STORE_REFRESHES', QUICK ? 50 : 300),
+  storePropagations: num('BENCH_STORE_PROPAGATIONS', QUICK ? 20 : 100),
   /** Route scenarios to run (default all): unguarded,noop,noop2,public,guarded,roles,permissions,distinct. */
   routes: (env.BENCH_ROUTES || '').split(',').filter(Boolean),
   /** CPU-profile the app process during each measured run (files in os.tmpdir()/nestjs-ezid-bench-profiles). */
@@ -54,8 +58,11 @@ const CONFIG = {
 const PROFILE_DIR = path.join(os.tmpdir(), 'nestjs-ezid-bench-profiles');
 const CLIENT = { clientId: 'cli_bench', clientSecret: 'bench-secret' };
 const IMPLS = CONFIG.impls;
+/** The redis-server of the `ezid-redis` implementation and the store phase (bench/lib/redis-server.js). */
+let REDIS = null;
 const IMPL_LABEL = {
   ezid: 'nestjs-ezid',
+  'ezid-redis': 'nestjs-ezid, Redis store',
   canonical: 'canonical recipe',
   'canonical-library': 'canonical, jwks-rsa defaults',
   jose: 'jose recipe',
@@ -134,6 +141,7 @@ async function startApp(build, emu, platform, impl) {
       BENCH_API_URL: emu.url,
       BENCH_JWKS_URI: emu.jwksUri,
       BENCH_ISSUER: emu.issuer,
+      ...(REDIS ? { BENCH_REDIS_URL: REDIS.url } : {}),
     },
   });
   const { port, pid } = await app.ready;
@@ -219,6 +227,14 @@ async function main() {
       tokenBytes: token.length,
     },
   };
+  if (IMPLS.includes('ezid-redis') || CONFIG.phases.includes('store')) {
+    REDIS = await startRedis();
+    if (REDIS) log(`redis-server on ${REDIS.url} (ezid-redis implementation, store phase)`);
+    else {
+      log('redis-server is not on PATH: the ezid-redis implementation and the store phase are skipped');
+      if (IMPLS.includes('ezid-redis')) IMPLS.splice(IMPLS.indexOf('ezid-redis'), 1);
+    }
+  }
   try {
     const loadgen = rpcChild(path.join(__dirname, 'loadgen.js'), {});
     children.push(loadgen);
@@ -236,7 +252,11 @@ async function main() {
     if (CONFIG.phases.includes('memory')) {
       results.memory = await memoryPhase({ built, emu, token, templates });
     }
+    if (CONFIG.phases.includes('store') && REDIS) {
+      results.store = await storePhase({ built });
+    }
   } finally {
+    await REDIS?.stop();
     await Promise.allSettled(children.map((c) => c.stop()));
     await emu.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -247,7 +267,7 @@ async function main() {
     const file = path.join(CONFIG.outDir, 'latest.json');
     const previous = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
     results.meta.mergedFrom = {};
-    for (const phase of ['floor', 'routes', 'amplification', 'memory']) {
+    for (const phase of ['floor', 'routes', 'amplification', 'memory', 'store']) {
       if (!CONFIG.phases.includes(phase) && previous[phase]) {
         results[phase] = previous[phase];
         results.meta.mergedFrom[phase] = previous.meta?.startedAt;
@@ -389,6 +409,7 @@ async function routesPhase({ built, emu, token, ids, tmp, loadgen, children, tem
       raw.find((x) => x.run === run && x.platform === platform && x.impl === impl && x.route === route)?.rps;
     const pairs = {
       rolesVsUnguarded: ['ezid', 'roles', 'ezid', 'unguarded'],
+      redisVsMemory: ['ezid-redis', 'roles', 'ezid', 'roles'],
       rolesVsCanonical: ['ezid', 'roles', 'canonical', 'roles'],
       distinctVsCanonical: ['ezid', 'distinct', 'canonical', 'distinct'],
       canonicalGuardedVsPublic: ['canonical', 'guarded', 'canonical', 'public'],
@@ -580,6 +601,34 @@ async function floorPhase({ built, emu, tmp, templates }) {
   return result;
 }
 
+/** The Redis store off the hot path, in its own process (bench/store.js): refresh cost and revocation propagation. */
+async function storePhase({ built }) {
+  const child = rpcChild(path.join(__dirname, 'store.js'), {});
+  await child.ready;
+  log(`store: ${CONFIG.storeRefreshes} refreshes per store, ${CONFIG.storePropagations} logouts timed...`);
+  const result = await new Promise((resolve, reject) => {
+    child.child.on('message', (msg) => {
+      if (msg && msg.result) resolve(msg.result);
+      else if (msg && msg.error) reject(new Error(msg.error));
+    });
+    child.child.on('exit', (code) => code !== 0 && reject(new Error(`store scenario exited with ${code}`)));
+    child.child.send({
+      outDir: built.outDir,
+      redisUrl: REDIS.url,
+      refreshes: CONFIG.storeRefreshes,
+      propagations: CONFIG.storePropagations,
+    });
+  });
+  const r = result.refresh;
+  const p = result.propagation;
+  log(
+    `store: POST /refresh p50 ${r.memory.p50} ms (memory) vs ${r.redis.p50} ms (Redis), +${r.redisOverheadP50Ms} ms; ` +
+      `propagation p50 ${p.logoutFromRequest.p50} ms from the logout request, ${p.logoutFromResponse.p50} ms after its 204; ` +
+      `bare revoke() p50 ${p.revoke.p50} ms, p99 ${p.revoke.p99} ms`,
+  );
+  return result;
+}
+
 async function memoryPhase({ built, emu, token, templates }) {
   const child = rpcChild(path.join(__dirname, 'memory.js'), { execArgv: ['--expose-gc'] });
   await child.ready;
@@ -637,6 +686,13 @@ function evaluateTargets(results) {
         0.9,
       );
       check(
+        'redisVsMemory',
+        'guarded + roles, Redis store vs in-memory store (token reused)',
+        ['ezid-redis', 'roles'],
+        ['ezid', 'roles'],
+        0.97,
+      );
+      check(
         'rolesVsCanonical',
         'guarded + roles vs canonical recipe (token reused)',
         ['ezid', 'roles'],
@@ -665,6 +721,18 @@ function evaluateTargets(results) {
       );
     }
   }
+  const st = results.store;
+  if (st) {
+    targets.push({
+      platform: 'express',
+      name: 'revocation propagation: logout on instance A until instance B refuses the token (p50, from the logout request)',
+      value: st.propagation.logoutFromRequest.p50,
+      target: '< 100 ms',
+      pass: st.propagation.logoutFromRequest.p50 < 100,
+      unit: 'ms',
+      detail: `p90 ${st.propagation.logoutFromRequest.p90} ms, p99 ${st.propagation.logoutFromRequest.p99} ms; after the 204: p50 ${st.propagation.logoutFromResponse.p50} ms, p99 ${st.propagation.logoutFromResponse.p99} ms`,
+    });
+  }
   const fl = results.floor;
   if (fl) {
     targets.push({
@@ -691,6 +759,7 @@ function evaluateTargets(results) {
 }
 
 function formatValue(t) {
+  if (t.unit === 'ms') return `${t.value} ms`;
   return typeof t.value === 'number' && !Number.isInteger(t.value) ? fmtRatio(t.value) : String(t.value);
 }
 
@@ -741,6 +810,32 @@ function writeResults(results) {
           t.cpu ? (t.cpu.pass ? 'PASS' : '**MISS**') : '',
           t.detail ?? '',
         ]),
+      ),
+    );
+    md.push('');
+  }
+  if (results.store) {
+    const st = results.store;
+    const row = (name, x) => [name, String(x.n), String(x.p50), String(x.p90), String(x.p99), String(x.max)];
+    md.push('## Shared store (Redis): off the hot path');
+    md.push('');
+    md.push(
+      'Real Nest apps (Express) and their own emulator in one process, one redis-server on loopback (bench/store.js). ' +
+        'Refresh: sequential `POST /refresh` on a chain of rotations, the in-memory and the Redis app interleaved request by request ' +
+        "(each includes one EZiD call to the emulator). Propagation: after `POST /logout` on instance A, until instance B's local " +
+        'revocation copy refuses the access token; and a bare `revoke()` on A until B has it. Milliseconds.',
+    );
+    md.push('');
+    md.push(
+      table(
+        ['measure', 'n', 'p50', 'p90', 'p99', 'max'],
+        [
+          row('POST /refresh, in-memory store', st.refresh.memory),
+          row('POST /refresh, Redis store', st.refresh.redis),
+          row('logout on A → B refuses (from the request)', st.propagation.logoutFromRequest),
+          row('logout on A → B refuses (after the 204)', st.propagation.logoutFromResponse),
+          row('revoke() on A → B has it', st.propagation.revoke),
+        ],
       ),
     );
     md.push('');

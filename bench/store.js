@@ -9,6 +9,7 @@
 //   has it.
 const path = require('node:path');
 const { randomUUID } = require('node:crypto');
+const { setImmediate } = require('node:timers');
 
 const CLIENT = { clientId: 'cli_bench_store', clientSecret: 'bench-store-secret' };
 
@@ -109,7 +110,12 @@ async function run({ outDir, redisUrl, refreshes, propagations }) {
       const s = await signIn(a);
       const id = revocationId(s.accessToken);
       const t0 = now();
-      const out = await post(a, '/logout', { refreshToken: s.refreshToken }, { authorization: `Bearer ${s.accessToken}` });
+      const out = await post(
+        a,
+        '/logout',
+        { refreshToken: s.refreshToken },
+        { authorization: `Bearer ${s.accessToken}` },
+      );
       const t1 = now();
       if (out.status !== 204) throw new Error(`logout: ${out.status}`);
       await until(() => listB.isRevoked(id));

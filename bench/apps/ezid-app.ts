@@ -32,7 +32,8 @@ export class EzidBenchController {
 
 @Module({})
 export class EzidBenchModule {
-  static create(idp: BenchIdp): DynamicModule {
+  /** With `redisUrl`: the same app with the shared Redis store (`store: { redis }`). */
+  static create(idp: BenchIdp, redisUrl?: string): DynamicModule {
     return {
       module: EzidBenchModule,
       imports: [
@@ -41,6 +42,7 @@ export class EzidBenchModule {
           clientSecret: idp.clientSecret,
           apiBaseUrl: idp.apiBaseUrl,
           token: { jwksUri: idp.jwksUri, issuer: idp.issuer },
+          ...(redisUrl ? { store: { redis: redisUrl } } : {}),
         }),
       ],
       controllers: [EzidBenchController],

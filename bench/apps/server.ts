@@ -3,7 +3,8 @@
 // A single HTTP server on 127.0.0.1 serves two Nest apps on the chosen platform:
 // - /u/*  : PlainBenchModule, no auth at all (the "unguarded" route);
 // - /n1/*, /n2/* : the same app with one / two app-wide no-op guards (Nest's guard pipeline alone);
-// - else  : the app under test, BENCH_IMPL = 'ezid' (nestjs-ezid), 'canonical' (passport-jwt +
+// - else  : the app under test, BENCH_IMPL = 'ezid' (nestjs-ezid), 'ezid-redis' (nestjs-ezid with the
+//          Redis store, BENCH_REDIS_URL), 'canonical' (passport-jwt +
 //           jwks-rsa with the rate limit of 5 per minute), 'canonical-library' (jwks-rsa defaults) or
 //           'jose' (createRemoteJWKSet + jwtVerify).
 // The dispatcher is at most three startsWith() calls (a few ns against tens of µs per request).
@@ -56,6 +57,10 @@ async function mount(module: Type | DynamicModule, platform: Platform, prefix?: 
 function appModule(impl: string): DynamicModule {
   const idp = idpFromEnv();
   if (impl === 'ezid') return EzidBenchModule.create(idp);
+  if (impl === 'ezid-redis') {
+    if (!process.env.BENCH_REDIS_URL) throw new Error('ezid-redis needs BENCH_REDIS_URL');
+    return EzidBenchModule.create(idp, process.env.BENCH_REDIS_URL);
+  }
   if (impl === 'canonical') return CanonicalBenchModule.create(idp, 'guide');
   if (impl === 'canonical-library') return CanonicalBenchModule.create(idp, 'library');
   if (impl === 'jose') return JoseBenchModule.create(idp);

@@ -222,8 +222,16 @@ export class EzidCallbackService {
   /** Rotation across instances when the store is shared (`store: { redis }`); else `undefined`. */
   private readonly shared?: EzidSharedRefresh;
   private readonly rotationTtlMs: number;
+  private lockTtlMs = 0;
   private readonly graceTtlMs: number;
   private sharedDown = false;
+  /**
+   * Store writes of a rotation that failed on a store fault (the rotation record, the grace session,
+   * the result, the lock's release), replayed in order when the store is available again, each until
+   * it would no longer matter, so a brief Redis stall does not strand the requests waiting on the lock
+   * nor lose the record that detects reuse on other instances.
+   */
+  private readonly replay: Array<{ readonly op: () => Promise<unknown>; readonly untilMs: number }> = [];
 
   constructor(
     @InjectEzidOptions() private readonly options: ResolvedEzidOptions,
@@ -252,9 +260,14 @@ export class EzidCallbackService {
       clock,
     };
     this.revokedHere = new ExpiringMap(local);
-    // The lock outlives the upstream call's deadline, so a slow EZiD answer never lets a second
-    // instance call EZiD with the same token.
-    if (store?.shared) this.shared = new EzidSharedRefresh(store, options.http.timeoutMs + 5_000);
+
+    // The lock outlives the upstream call's deadline plus the new token's verification (a JWKS fetch
+    // at most), so a slow answer never lets a second instance call EZiD with the same token.
+    if (store?.shared) {
+      this.lockTtlMs = options.http.timeoutMs + options.token.jwks.timeoutMs + 5_000;
+      this.shared = new EzidSharedRefresh(store, this.lockTtlMs);
+      store.onAvailable(() => void this.drainReplay());
+    }
     this.rotationTtlMs = r.rotationTtlSec * 1000;
     this.graceTtlMs = r.reuseGraceSec * 1000;
     this.logoutPending = new ExpiringMap(local);
@@ -439,7 +452,7 @@ export class EzidCallbackService {
         try {
           return await this.rotateHere(id, parsed, tagged, client, held);
         } finally {
-          await this.tryShared(() => shared.unlock(id, held.value), undefined);
+          await this.tryShared(() => shared.unlock(id, held.value), undefined, this.lockTtlMs);
         }
       }
       this.logger.debug({ event: 'refresh_joined', instance: 'other' });
@@ -489,6 +502,8 @@ export class EzidCallbackService {
     // Nested tags (`legacy.api.<raw>`): never issued by this module, so never sent to EZiD.
     if (canonicalRefreshToken(parsed.raw) !== parsed.raw) throw sessionExpired();
     const inFlight = held?.value;
+    // Marked as soon as EZiD has answered (before the new token is verified, which may fetch the JWKS):
+    // from then on a request that finds the lock is late, never a joiner.
     const upstreamReturned = async (): Promise<void> => {
       const shared = this.shared;
       if (held && inFlight && shared)
@@ -496,17 +511,17 @@ export class EzidCallbackService {
     };
     const session = await this.run('refresh', 'refresh', async () => {
       if (parsed.family === 'legacy') {
-        const t = await this.ezid.legacy.emailLinkRefresh(parsed.raw);
+        const t = await this.ezid.legacy.emailLinkRefresh(parsed.raw).finally(upstreamReturned);
         return this.session('legacy', {
           accessToken: t.accessToken,
           refreshToken: t.refreshToken,
           tokenType: 'Bearer',
         });
       }
-      const r = await this.ezid.tokens.refresh(parsed.raw);
+      const r = await this.ezid.tokens.refresh(parsed.raw).finally(upstreamReturned);
       if (!r.tokens) throw sessionExpired();
       return this.session('api', r.tokens);
-    }).finally(upstreamReturned);
+    });
     // With a shared store the rotation is recorded first and the revocation then read from the store:
     // a reuse detected on another instance meanwhile either sees this record (and revokes the new
     // session) or has written its revocation of `id` before this read (see `revokeFamily`).
@@ -527,12 +542,18 @@ export class EzidCallbackService {
           () =>
             shared.putGrace(id, taggedRefreshToken, clientHash(client), toShared(session), this.graceTtlMs),
           undefined,
+          this.graceTtlMs,
         );
       }
     }
     const shared = this.shared;
     if (shared && inFlight !== undefined) {
-      await this.tryShared(() => shared.putResult(id, inFlight, parsed.raw, toShared(session)), undefined);
+      const result = toShared(session);
+      await this.tryShared(
+        () => shared.putResult(id, inFlight, parsed.raw, result),
+        undefined,
+        this.lockTtlMs,
+      );
     }
     return { session, superseded: false };
   }
@@ -656,7 +677,14 @@ export class EzidCallbackService {
     let verified;
     try {
       verified = await this.verifier.verifyToken(token);
-    } catch {
+    } catch (err) {
+      // Keys this instance cannot get yet (the JWKS unreachable, or a new signing key not fetched
+      // during the cooldown): another instance may well accept the token, so the logout cannot say
+      // it is revoked; 503, retry. Any other failure: the token is invalid, nothing to revoke.
+      if (err instanceof EzidKeysUnavailableError) throw err;
+      if (err instanceof EzidTokenError && err.reason === 'kid_unknown') {
+        throw new EzidKeysUnavailableError('kid_unknown', 5);
+      }
       return;
     }
     await this.put(verified.revocationId, verified.expMs + this.toleranceMs());
@@ -698,7 +726,10 @@ export class EzidCallbackService {
     };
     this.rotated.set(id, rotation);
     const shared = this.shared;
-    if (shared) await this.tryShared(() => shared.putRotation(id, rotation, this.rotationTtlMs), undefined);
+    if (shared) {
+      const ttl = this.rotationTtlMs;
+      await this.tryShared(() => shared.putRotation(id, rotation, ttl), undefined, ttl);
+    }
   }
 
   /** The rotation record of `id`: this process's, else the shared store's. */
@@ -716,8 +747,11 @@ export class EzidCallbackService {
     if (shared && this.graces) void this.tryShared(() => shared.deleteGrace(id), undefined);
   }
 
-  /** Runs a store operation; when the store fails, logs the switch to this process and returns `fallback`. */
-  private async tryShared<T, F>(op: () => Promise<T>, fallback: F): Promise<T | F> {
+  /**
+   * Runs a store operation; when the store fails, logs the switch to this process and returns
+   * `fallback`. With `replayForMs`, a failed write is queued and replayed once the store is back.
+   */
+  private async tryShared<T, F>(op: () => Promise<T>, fallback: F, replayForMs?: number): Promise<T | F> {
     try {
       const v = await op();
       if (this.sharedDown) {
@@ -730,7 +764,26 @@ export class EzidCallbackService {
         this.sharedDown = true;
         this.logger.warn({ event: 'refresh_per_process' });
       }
+      if (replayForMs !== undefined) {
+        this.replay.push({ op, untilMs: Date.now() + replayForMs });
+        if (this.replay.length > EZID_LOCAL_REFUSALS_MAX_ENTRIES) this.replay.shift();
+      }
       return fallback;
+    }
+  }
+
+  /** Replays the queued store writes in order; stops at the first that fails again (kept for the next time). */
+  private async drainReplay(): Promise<void> {
+    while (this.replay.length > 0) {
+      const next = this.replay[0];
+      if (next.untilMs > Date.now()) {
+        try {
+          await next.op();
+        } catch {
+          return;
+        }
+      }
+      this.replay.shift();
     }
   }
 

@@ -66,9 +66,14 @@ export class EzidSharedRefresh {
     return (await this.store.replace(`refresh:lock:${id}`, value, done, this.lockTtlMs)) ? done : value;
   }
 
-  /** Releases one's own lock (whatever its value now) and wakes the instances waiting on it. */
+  /**
+   * Releases one's own lock, in flight or `done:` (a `markDone` that timed out here may still have
+   * landed in the store), and wakes the instances waiting on it.
+   */
   async unlock(id: string, value: string): Promise<void> {
-    await this.store.delete(`refresh:lock:${id}`, value);
+    const inFlight = value.startsWith(DONE) ? value.slice(DONE.length) : value;
+    await this.store.delete(`refresh:lock:${id}`, `${DONE}${inFlight}`);
+    await this.store.delete(`refresh:lock:${id}`, inFlight);
     await this.store.publish(CHANNEL, id);
   }
 

@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import {
   EZID_REVOCATION_LIST_MAX,
   EzidInMemoryRevocationList,
@@ -25,12 +25,13 @@ const MAX_ID_LENGTH = 200;
  * logout (and its retries) answers 503 `revocation_unavailable` while the other instances cannot know
  * (docs/scaling.md).
  */
-export class EzidSharedRevocationList extends EzidRevocationList {
+export class EzidSharedRevocationList extends EzidRevocationList implements OnApplicationShutdown {
   private readonly logger = new Logger('EzidStore');
   private readonly local: EzidInMemoryRevocationList;
   /** Revocations not written to the store yet (written on the next reconnect). */
   private readonly unshared = new Map<string, number>();
   private retry?: NodeJS.Timeout;
+  private closed = false;
 
   constructor(
     private readonly store: EzidStore,
@@ -99,6 +100,12 @@ export class EzidSharedRevocationList extends EzidRevocationList {
     await this.store.publish(REVOKED, `${Math.ceil(expiresAtMs)} ${id}`);
   }
 
+  onApplicationShutdown(): void {
+    this.closed = true;
+    clearTimeout(this.retry);
+    this.retry = undefined;
+  }
+
   private keepUnshared(id: string, expiresAtMs: number): void {
     this.unshared.delete(id);
     this.unshared.set(id, expiresAtMs);
@@ -112,7 +119,7 @@ export class EzidSharedRevocationList extends EzidRevocationList {
    * connected (read-only, out of memory) never triggers the reconnect resync.
    */
   private scheduleRetry(): void {
-    if (this.retry || this.unshared.size === 0) return;
+    if (this.retry || this.closed || this.unshared.size === 0) return;
     this.retry = setTimeout(() => {
       this.retry = undefined;
       this.flush().then(
@@ -140,26 +147,36 @@ export class EzidSharedRevocationList extends EzidRevocationList {
     }
   }
 
-  /** (Re)connected: write what could not be written, then reload every live revocation. */
+  /**
+   * (Re)connected: reload every live revocation (messages sent while disconnected are not lost), then
+   * write back what the store lacks (a Redis restarted empty gets this instance's copy) with what could
+   * not be written before; writes that fail are retried every second.
+   */
   private async resync(): Promise<void> {
+    let inStore: Set<string> | undefined;
     try {
-      await this.flush();
       const all = await this.store.readExpiring(REVOKED);
-      const inStore = new Set<string>();
+      inStore = new Set<string>();
       for (const [id, exp] of all) {
         inStore.add(id);
         if (id.length <= MAX_ID_LENGTH) this.add(id, exp);
       }
-      // A Redis that restarted empty (no persistence) gets this instance's copy back.
-      let restored = 0;
+    } catch {
+      this.logger.warn({ event: 'revocations_sync_failed', phase: 'read' });
+    }
+    let restored = 0;
+    if (inStore) {
       for (const [id, exp] of [...this.local.liveEntries()]) {
-        if (inStore.has(id)) continue;
-        await this.store.addExpiring(REVOKED, id, exp);
+        if (inStore.has(id) || this.unshared.has(id)) continue;
+        this.unshared.set(id, exp);
         restored++;
       }
-      this.logger.log({ event: 'revocations_synced', entries: all.length, restored });
+    }
+    try {
+      await this.flush();
+      this.logger.log({ event: 'revocations_synced', entries: inStore?.size ?? 0, restored });
     } catch {
-      this.logger.warn({ event: 'revocations_sync_failed', pending: this.unshared.size });
+      this.logger.warn({ event: 'revocations_sync_failed', phase: 'write', pending: this.unshared.size });
     }
   }
 }
