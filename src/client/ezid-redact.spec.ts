@@ -1,4 +1,5 @@
 import { redactProviderText } from './ezid-redact';
+import { callCostMs } from '../../test/support/cost';
 
 const MIB = 1024 * 1024;
 /** CPU budget for one pass over 1 MiB: far above a linear pass (a few ms), far below a quadratic one (minutes). */
@@ -10,12 +11,7 @@ const CPU_BUDGET_MS = 2000;
 /** Repeats `unit` to exactly `size` characters. */
 const fill = (unit: string, size = MIB): string => unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
 
-function cpuMs(fn: () => void): number {
-  const start = process.cpuUsage();
-  fn();
-  const { user, system } = process.cpuUsage(start);
-  return (user + system) / 1000;
-}
+const cpuMs = callCostMs;
 
 /** Adversarial shapes for each pattern and for the secret split. */
 const HOSTILE: Record<string, string> = {
