@@ -232,6 +232,7 @@ export class EzidCallbackService {
    * nor lose the record that detects reuse on other instances.
    */
   private readonly replay: Array<{ readonly op: () => Promise<unknown>; readonly untilMs: number }> = [];
+  private draining = false;
 
   constructor(
     @InjectEzidOptions() private readonly options: ResolvedEzidOptions,
@@ -772,8 +773,21 @@ export class EzidCallbackService {
     }
   }
 
-  /** Replays the queued store writes in order; stops at the first that fails again (kept for the next time). */
+  /**
+   * Replays the queued store writes in order, one drain at a time; stops at the first that fails again
+   * (kept for the next time the store becomes available).
+   */
   private async drainReplay(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      await this.drainQueue();
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async drainQueue(): Promise<void> {
     while (this.replay.length > 0) {
       const next = this.replay[0];
       if (next.untilMs > Date.now()) {

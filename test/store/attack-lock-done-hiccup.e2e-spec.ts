@@ -101,8 +101,9 @@ describeWithRedis('attack 15b: a store hiccup during the done: transition', () =
     const joined = eventCount(b.logger, 'refresh_joined');
     const tab2 = refresh(b, s0.refreshToken, 'victim-browser');
     await until(() => eventCount(b.logger, 'refresh_joined') > joined, 10_000);
-    // B is parked in awaitResult: it has read the result slot and the lock once (two GETs).
-    await untilAsync(async () => (await getCalls()) >= gets + 2, 10_000);
+    // B is parked in awaitResult: its lock attempt read the holder's value (a GET inside the
+    // set-if-absent script, counted by commandstats too), then it read the result slot and the lock.
+    await untilAsync(async () => (await getCalls()) >= gets + 3, 10_000);
 
     // Redis stalls exactly when EZiD answers: A's `done:` transition outlives commandTimeoutMs.
     redis.pause();
