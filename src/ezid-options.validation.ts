@@ -260,6 +260,12 @@ class EzidStoreOptionsDto {
   @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) @Max(60_000) connectTimeoutMs?: number;
 }
 
+class EzidHealthOptionsDto {
+  @IsOptional() @IsBoolean() api?: boolean;
+  @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) @Max(3600) apiIntervalSec?: number;
+  @IsOptional() @IsInt() @Min(100) @Max(10_000) apiTimeoutMs?: number;
+}
+
 class EzidModuleOptionsDto {
   @IsString() @IsNotEmpty() clientId!: string;
   @IsOptional() @IsString() @IsNotEmpty() clientSecret?: string;
@@ -275,6 +281,8 @@ class EzidModuleOptionsDto {
   @IsOptional() @IsObject() csrf?: EzidCsrfOptionsDto;
   @IsOptional() @IsObject() store?: EzidStoreOptionsDto;
   @IsOptional() @IsObject() endpoints?: Record<string, unknown>;
+  @IsOptional() @IsBoolean() context?: boolean;
+  @IsOptional() @IsObject() health?: EzidHealthOptionsDto;
 }
 
 type Ctor<T> = new () => T;
@@ -350,6 +358,9 @@ export interface ResolvedEzidOptions {
     readonly connectTimeoutMs: number;
   };
   readonly endpoints: Readonly<Record<string, { readonly method?: string; readonly path?: string }>>;
+  /** The request context (`EzidContext`) is on. */
+  readonly context: boolean;
+  readonly health: { readonly api: boolean; readonly apiIntervalSec: number; readonly apiTimeoutMs: number };
 }
 
 const ENDPOINT_OVERRIDE_KEYS = new Set(['method', 'path']);
@@ -499,6 +510,7 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
   const profile = validateGroup(EzidProfileOptionsDto, raw.profile, 'profile', issues);
   const csrf = validateGroup(EzidCsrfOptionsDto, raw.csrf, 'csrf', issues);
   const store = validateGroup(EzidStoreOptionsDto, raw.store, 'store', issues);
+  const health = validateGroup(EzidHealthOptionsDto, raw.health, 'health', issues);
   const redisProblem = store ? storeRedisProblem(store.redis) : undefined;
   if (redisProblem) issues.push({ path: 'store.redis', problem: redisProblem });
   let callback: EzidCallbackOptionsDto | false | undefined;
@@ -654,6 +666,12 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
         }
       : undefined,
     endpoints: raw.endpoints ? { ...raw.endpoints } : {},
+    context: root.context === true,
+    health: {
+      api: health?.api === true,
+      apiIntervalSec: health?.apiIntervalSec ?? 30,
+      apiTimeoutMs: health?.apiTimeoutMs ?? 2000,
+    },
   });
 }
 

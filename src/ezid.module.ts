@@ -8,6 +8,8 @@ import {
   callbackProviders,
 } from './callback/callback.providers';
 import { clientControllers, clientExports, clientProviders } from './client/client.providers';
+import { contextExports, contextProviders } from './context/context.providers';
+import { healthExports, healthProviders } from './health/health.providers';
 import { resolveEzidOptions } from './ezid-options.validation';
 import { storeExports, storeProviders } from './store/store.providers';
 import {
@@ -60,6 +62,8 @@ export class EzidModule extends EzidConfigurableModuleClass {
         ...authProviders,
         ...authzProviders,
         ...callbackProviders,
+        ...contextProviders,
+        ...healthProviders,
       ],
       exports: [
         ...(base.exports ?? []),
@@ -69,6 +73,8 @@ export class EzidModule extends EzidConfigurableModuleClass {
         ...authExports,
         ...authzExports,
         ...callbackExports,
+        ...contextExports,
+        ...healthExports,
       ],
     });
   }

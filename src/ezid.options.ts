@@ -40,6 +40,26 @@ export interface EzidModuleOptions {
   endpoints?: Record<string, { method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; path?: string }>;
   /** Register the module globally. Default `false`. */
   isGlobal?: boolean;
+  /**
+   * The request context: `EzidContext.user` / `.tenant` anywhere in a request's async chain
+   * (docs/context.md). Default `false`: off, it costs one boolean test per request.
+   */
+  context?: boolean;
+  /** `EzidHealthIndicator` for `@nestjs/terminus` (docs/health.md). */
+  health?: EzidHealthOptions;
+}
+
+/** `health`: what `EzidHealthIndicator` checks besides the signing keys and the store (docs/health.md). */
+export interface EzidHealthOptions {
+  /**
+   * Also report whether the EZiD API answers: one cheap GET (`auth.status`, no user named) with a
+   * short deadline, at most one per `apiIntervalSec` whatever the number of probes. Default `false`.
+   */
+  api?: boolean;
+  /** How long an API reachability result is reused, seconds. Default 30, 1 to 3600. */
+  apiIntervalSec?: number;
+  /** Deadline of the API reachability call, ms. Default 2000, 100 to 10000. */
+  apiTimeoutMs?: number;
 }
 
 /** `store`: Redis shared by every instance (docs/scaling.md). */

@@ -7,6 +7,7 @@ import {
 } from '../common/monotonic-clock';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { EZID_MODULE_OPTIONS, InjectEzidOptions } from '../ezid.module-definition';
+import { enterEzidContext } from '../context/ezid-context';
 import { EZID_KEY_SOURCE } from './auth.constants';
 import { EzidAuthGuard } from './ezid-auth.guard';
 import { EzidJwtStrategy } from './ezid-jwt.strategy';
@@ -46,6 +47,7 @@ export class EzidGlobalAuthGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    if (this.options.context) enterEzidContext(context);
     return this.options.globalGuard ? this.guard.canActivate(context) : true;
   }
 }

@@ -14,6 +14,7 @@ import {
   hasEzidUser,
   setEzidUser,
 } from '../common/ezid-user-context';
+import { enterEzidContext } from '../context/ezid-context';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import type { EzidUser } from '../interfaces/ezid-user.interface';
@@ -107,6 +108,7 @@ export class EzidAuthGuard implements CanActivate {
   private readonly flagsCache = new WeakMap<object, WeakMap<object, RouteFlags>>();
   private readonly cookieName?: string;
   private readonly sameOrigin: EzidSameOriginPolicy;
+  private readonly context: boolean;
 
   constructor(
     private readonly reflector: Reflector,
@@ -116,9 +118,11 @@ export class EzidAuthGuard implements CanActivate {
     this.cookieName = options.token.cookieName;
     const publicUrl = options.callback ? options.callback.publicUrl : undefined;
     this.sameOrigin = new EzidSameOriginPolicy({ publicUrl, ...options.csrf });
+    this.context = options.context;
   }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    if (this.context) enterEzidContext(context);
     const flags = this.flags(context);
     if (flags.isPublic) return true;
     const type = context.getType<string>();

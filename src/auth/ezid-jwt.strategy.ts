@@ -14,6 +14,12 @@ import { type EzidHttpRequestLike, extractHttpToken } from './token-extractor';
 /** Users verified by the key provider, handed to `validate()` for the same request. */
 const VERIFIED = new WeakMap<object, EzidUser>();
 
+/** The user `EzidJwtStrategy` verified and Passport attached to this request (`request.user`), else `undefined`. Internal. */
+export function ezidStrategyUser(request: object): EzidUser | undefined {
+  const user = VERIFIED.get(request);
+  return user !== undefined && (request as { user?: unknown }).user === user ? user : undefined;
+}
+
 /**
  * The passport-jwt options of `EzidJwtStrategy`. `issuer`, `audience` and `algorithms` are set at
  * the top level: passport-jwt silently drops them when they are only in `jsonWebTokenOptions`.

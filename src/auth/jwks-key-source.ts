@@ -24,6 +24,30 @@ export interface EzidKeySource {
   getKey(kid: string | undefined, alg: string): EzidVerificationKey | Promise<EzidVerificationKey>;
   /** Whether a key returned earlier is still in the current, fresh key set (used by the verified-token cache). */
   isCurrent(key: EzidVerificationKey): boolean;
+  /** The state of the keys, for health checks (no I/O). */
+  health(): EzidKeySetHealth;
+  /**
+   * For health checks: when the set is not fresh or the last fetch failed, waits for a fetch (the one
+   * in flight, or a new one once the cooldown allows it: at most one per `cooldownMs` whatever the
+   * number of callers); else resolves at once. Never rejects.
+   */
+  revalidate(): Promise<void>;
+}
+
+/** The state of the signing keys (`EzidKeySource.health()`). */
+export interface EzidKeySetHealth {
+  /**
+   * `fresh`: the key set is younger than `token.jwks.cacheMaxAgeSec`. `stale`: older, still served
+   * (stale-if-error window) because the JWKS could not be fetched again. `unavailable`: no usable
+   * key: token verification answers 503. `static`: `token.publicKey`.
+   */
+  readonly state: 'fresh' | 'stale' | 'unavailable' | 'static';
+  /** Age of the key set in ms (monotonic clock); `undefined` when no set was ever fetched, or `static`. */
+  readonly ageMs?: number;
+  /** Usable keys in the set. */
+  readonly keys: number;
+  /** Whether the last JWKS fetch failed. */
+  readonly lastFetchFailed: boolean;
 }
 
 /** Smallest RSA modulus accepted, in bits (RFC 7518 §3.3, RFC 8725 §3.5). */
@@ -60,6 +84,14 @@ export class StaticKeySource implements EzidKeySource {
 
   isCurrent(): boolean {
     return true;
+  }
+
+  health(): EzidKeySetHealth {
+    return { state: 'static', keys: 1, lastFetchFailed: false };
+  }
+
+  revalidate(): Promise<void> {
+    return Promise.resolve();
   }
 }
 
@@ -255,6 +287,30 @@ export class JwksKeySource implements EzidKeySource, OnApplicationBootstrap, OnM
     return key.kid !== undefined
       ? set.byKid.get(key.kid) === key
       : set.all.length === 1 && set.all[0] === key;
+  }
+
+  health(): EzidKeySetHealth {
+    const set = this.set;
+    if (!set) return { state: 'unavailable', keys: 0, lastFetchFailed: this.lastFetchFailed };
+    const ageMs = Math.max(0, this.clock.now() - set.fetchedAt);
+    const state =
+      ageMs < this.options.cacheMaxAgeMs
+        ? 'fresh'
+        : ageMs < this.options.cacheMaxAgeMs + this.options.staleIfErrorMs
+          ? 'stale'
+          : 'unavailable';
+    return { state, ageMs, keys: set.all.length, lastFetchFailed: this.lastFetchFailed };
+  }
+
+  async revalidate(): Promise<void> {
+    const h = this.health();
+    if (h.state === 'fresh' && !h.lastFetchFailed) return;
+    if (this.inflight) {
+      await this.inflight;
+      return;
+    }
+    if (this.clock.now() - this.lastAttemptAt < this.options.cooldownMs) return;
+    await this.refresh();
   }
 
   /** The fetch in flight, if any (resolves to whether it succeeded; never rejects). For tests and health checks. */

@@ -1,0 +1,1 @@
+export { EzidContext } from './ezid-context';
