@@ -434,6 +434,10 @@ const COMBOS: [(typeof PLATFORMS)[number], Adapter][] = PLATFORMS.flatMap((p) =>
   (['ws', 'socket.io'] as Adapter[]).map((a): [(typeof PLATFORMS)[number], Adapter] => [p, a]),
 );
 
+let openWsGate!: () => void;
+let wsGate: Promise<void>;
+let wsLate: Promise<unknown> | undefined;
+
 /** What `handleDisconnect` saw: it runs on the connection, after messages of a user. */
 let disconnected: ((seen: unknown) => void) | undefined;
 
@@ -444,6 +448,13 @@ function contextGateway(adapter: Adapter): new () => unknown {
     async who(@MessageBody() body: { n: number; wait?: boolean }) {
       if (body.wait) await barrier.wait();
       await new Promise((r) => setTimeout(r, 0));
+      return { event: 'who', data: { n: body.n, user: who() } };
+    }
+
+    /** Schedules work that outlives the message (it waits for `wsGate`), like a timer left running. */
+    @SubscribeMessage('late')
+    late(@MessageBody() body: { n: number }) {
+      wsLate = wsGate.then(() => new Promise((r) => setTimeout(() => r(who()), 0)));
       return { event: 'who', data: { n: body.n, user: who() } };
     }
 
@@ -464,7 +475,7 @@ async function wsConnect(
   url: string,
   adapter: Adapter,
 ): Promise<{
-  send(n: number, headers: Record<string, string>, wait?: boolean): void;
+  send(n: number, headers: Record<string, string>, wait?: boolean, event?: string): void;
   replies(k: number): Promise<Reply[]>;
   close(): void;
 }> {
@@ -487,7 +498,8 @@ async function wsConnect(
     await new Promise((r, j) => ws.once('open', r).once('error', j));
     ws.on('message', (m) => push((JSON.parse(String(m)) as { data: Reply }).data));
     return {
-      send: (n, headers, wait) => ws.send(JSON.stringify({ event: 'who', data: { n, headers, wait } })),
+      send: (n, headers, wait, event = 'who') =>
+        ws.send(JSON.stringify({ event, data: { n, headers, wait } })),
       replies,
       close: () => ws.close(),
     };
@@ -496,7 +508,7 @@ async function wsConnect(
   await new Promise((r, j) => sock.once('connect', () => r(undefined)).once('connect_error', j));
   sock.on('who', (d: Reply) => push(d));
   return {
-    send: (n, headers, wait) => sock.emit('who', { n, headers, wait }),
+    send: (n, headers, wait, event = 'who') => sock.emit(event, { n, headers, wait }),
     replies,
     close: () => sock.close(),
   };
@@ -529,6 +541,18 @@ describe.each(COMBOS)('request context on a WebSocket gateway (%s, %s)', (platfo
     const seen = new Promise((r) => (disconnected = r));
     c.close();
     expect(await seen).toEqual({ user: null, active: false });
+  });
+
+  it('work a message started that runs after the connection closed sees no user', async () => {
+    wsGate = new Promise((r) => (openWsGate = r));
+    const c = await wsConnect(app.url, adapter);
+    c.send(1, bearer(token('bob@example.com')), false, 'late');
+    expect(await c.replies(1)).toEqual([{ n: 1, user: 'bob@example.com' }]);
+    const seen = new Promise((r) => (disconnected = r));
+    c.close();
+    await seen;
+    openWsGate();
+    expect(await wsLate).toBeNull();
   });
 });
 
