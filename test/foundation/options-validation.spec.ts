@@ -389,3 +389,36 @@ describe('callback refresh and logout options', () => {
     );
   });
 });
+
+describe('context and health options', () => {
+  it('defaults: the request context off, the API reachability check off (30 s interval, 2000 ms deadline)', () => {
+    const o = resolveEzidOptions(valid());
+    expect(o.context).toBe(false);
+    expect(o.health).toEqual({ api: false, apiIntervalSec: 30, apiTimeoutMs: 2000 });
+    const on = resolveEzidOptions({
+      ...valid(),
+      context: true,
+      health: { api: true, apiIntervalSec: 5, apiTimeoutMs: 500 },
+    });
+    expect(on.context).toBe(true);
+    expect(on.health).toEqual({ api: true, apiIntervalSec: 5, apiTimeoutMs: 500 });
+  });
+
+  it('rejects a non-boolean context, out-of-range health values and unknown health keys', () => {
+    const e = failWith({
+      ...valid(),
+      context: 'yes',
+      health: { api: 1, apiIntervalSec: 0, apiTimeoutMs: 50_000, apiUrl: 'https://x' },
+    });
+    expect(paths(e)).toEqual(
+      expect.arrayContaining([
+        'context',
+        'health.api',
+        'health.apiIntervalSec',
+        'health.apiTimeoutMs',
+        'health.apiUrl',
+      ]),
+    );
+    expect(paths(failWith({ ...valid(), health: 'on' }))).toContain('health');
+  });
+});

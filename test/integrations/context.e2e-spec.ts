@@ -18,7 +18,15 @@ import { firstValueFrom } from 'rxjs';
 import { io, Socket } from 'socket.io-client';
 import { Client as GqlWsClient, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { EzidContext, EzidModule, OptionalAuth, Public, Roles } from '../../src';
+import {
+  EzidAuthGuard,
+  EzidContext,
+  EzidModule,
+  EzidRolesGuard,
+  OptionalAuth,
+  Public,
+  Roles,
+} from '../../src';
 import { EMULATOR_IDS, EzidEmulator } from '../../src/testing';
 import { AuthzApp, bearer, PLATFORMS, startAuthzApp } from '../authz/authz-test-app';
 import { freePort } from '../callback/callback-test-app';
@@ -462,6 +470,8 @@ function contextGateway(adapter: Adapter): new () => unknown {
       disconnected?.({ user: who(), active: EzidContext.active });
     }
   }
+  // As documented for Nest 11, where app-wide guards do not run on gateways (harmless on Nest 12).
+  UseGuards(EzidAuthGuard, EzidRolesGuard)(ContextGateway);
   WebSocketGateway(adapter === 'ws' ? { path: '/ctx' } : { namespace: '/ctx' })(ContextGateway);
   return ContextGateway;
 }
