@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
+import { TerminusModule } from '@nestjs/terminus';
 import { EzidModule } from 'nestjs-ezid';
 import type { EzidEmulator } from 'nestjs-ezid/testing';
 import { DevInboxController, EMULATOR } from './dev-inbox.controller';
@@ -22,6 +23,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true }),
+        TerminusModule,
         EzidModule.forRootAsync({
           inject: [ConfigService],
           useFactory: (config: ConfigService) => ({

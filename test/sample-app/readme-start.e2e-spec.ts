@@ -50,7 +50,10 @@ describe("the README's sample-app command", () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>nestjs-ezid sample app</title>');
     const health = await fetch(`${url}/health`);
-    expect(await health.json()).toEqual({ status: 'ok' });
+    expect(await health.json()).toMatchObject({
+      status: 'ok',
+      details: { ezid: { status: 'up', jwks: { state: 'fresh', lastFetch: 'ok' } } },
+    });
     const guarded = await fetch(`${url}/orgs/x/projects`);
     expect(guarded.status).toBe(401);
   }, 150_000);
