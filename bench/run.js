@@ -63,6 +63,7 @@ let REDIS = null;
 const IMPL_LABEL = {
   ezid: 'nestjs-ezid',
   'ezid-redis': 'nestjs-ezid, Redis store',
+  'ezid-context': 'nestjs-ezid, context: true',
   canonical: 'canonical recipe',
   'canonical-library': 'canonical, jwks-rsa defaults',
   jose: 'jose recipe',
@@ -410,6 +411,7 @@ async function routesPhase({ built, emu, token, ids, tmp, loadgen, children, tem
     const pairs = {
       rolesVsUnguarded: ['ezid', 'roles', 'ezid', 'unguarded'],
       redisVsMemory: ['ezid-redis', 'roles', 'ezid', 'roles'],
+      contextVsOff: ['ezid-context', 'roles', 'ezid', 'roles'],
       rolesVsCanonical: ['ezid', 'roles', 'canonical', 'roles'],
       distinctVsCanonical: ['ezid', 'distinct', 'canonical', 'distinct'],
       canonicalGuardedVsPublic: ['canonical', 'guarded', 'canonical', 'public'],

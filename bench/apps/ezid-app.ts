@@ -32,8 +32,8 @@ export class EzidBenchController {
 
 @Module({})
 export class EzidBenchModule {
-  /** With `redisUrl`: the same app with the shared Redis store (`store: { redis }`). */
-  static create(idp: BenchIdp, redisUrl?: string): DynamicModule {
+  /** With `redisUrl`: the same app with the shared Redis store (`store: { redis }`); `context`: `context: true`. */
+  static create(idp: BenchIdp, redisUrl?: string, context = false): DynamicModule {
     return {
       module: EzidBenchModule,
       imports: [
@@ -43,6 +43,7 @@ export class EzidBenchModule {
           apiBaseUrl: idp.apiBaseUrl,
           token: { jwksUri: idp.jwksUri, issuer: idp.issuer },
           ...(redisUrl ? { store: { redis: redisUrl } } : {}),
+          ...(context ? { context: true } : {}),
         }),
       ],
       controllers: [EzidBenchController],

@@ -61,6 +61,7 @@ function appModule(impl: string): DynamicModule {
     if (!process.env.BENCH_REDIS_URL) throw new Error('ezid-redis needs BENCH_REDIS_URL');
     return EzidBenchModule.create(idp, process.env.BENCH_REDIS_URL);
   }
+  if (impl === 'ezid-context') return EzidBenchModule.create(idp, undefined, true);
   if (impl === 'canonical') return CanonicalBenchModule.create(idp, 'guide');
   if (impl === 'canonical-library') return CanonicalBenchModule.create(idp, 'library');
   if (impl === 'jose') return JoseBenchModule.create(idp);

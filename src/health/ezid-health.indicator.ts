@@ -126,7 +126,7 @@ export class EzidHealthIndicator {
    * The module's health as a Terminus indicator result under `key` (default `'ezid'`): `up`,
    * `degraded` (Terminus 12.1 and later; earlier versions get `up` with `degraded: true`) or `down`.
    */
-  async isHealthy<const Key extends string = 'ezid'>(
+  async isHealthy<Key extends string = 'ezid'>(
     key: Key = 'ezid' as Key,
   ): Promise<EzidHealthIndicatorResult<Key>> {
     const { HealthIndicatorService } = loadTerminus();
