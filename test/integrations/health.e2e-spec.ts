@@ -268,3 +268,38 @@ function waitFor(condition: () => boolean): Promise<void> {
     check();
   });
 }
+
+describe('EzidHealthIndicator without @nestjs/terminus installed', () => {
+  it('isHealthy() fails with an error naming the package to install; check() still reports (a static key: up)', async () => {
+    await jest.isolateModulesAsync(async () => {
+      jest.doMock('@nestjs/terminus', () => {
+        throw Object.assign(new Error("Cannot find module '@nestjs/terminus'"), { code: 'MODULE_NOT_FOUND' });
+      });
+      const { EzidHealthIndicator: Indicator } =
+        require('../../src/health/ezid-health.indicator') as typeof import('../../src/health/ezid-health.indicator');
+      const { StaticKeySource } =
+        require('../../src/auth/jwks-key-source') as typeof import('../../src/auth/jwks-key-source');
+      const { EzidMemoryStore } =
+        require('../../src/store/memory-store') as typeof import('../../src/store/memory-store');
+      const { resolveEzidOptions } =
+        require('../../src/ezid-options.validation') as typeof import('../../src/ezid-options.validation');
+      const options = resolveEzidOptions({
+        clientId: 'cli_authz_test',
+        apiBaseUrl: emu.url,
+        token: { publicKey: emu.publicKeyPem, issuer: emu.issuer },
+      });
+      const indicator = new Indicator(
+        new StaticKeySource(emu.publicKeyPem),
+        new EzidMemoryStore(),
+        options,
+        new SteppedClock(),
+      );
+      await expect(indicator.isHealthy()).rejects.toThrow(/npm install @nestjs\/terminus/);
+      expect(await indicator.check()).toEqual({
+        status: 'up',
+        jwks: { state: 'static', keys: 1, lastFetch: 'ok' },
+        store: { kind: 'memory', status: 'up', since: expect.any(String) },
+      });
+    });
+  });
+});
