@@ -100,8 +100,9 @@ function bindLifetime(context: ExecutionContext, scope: EzidContextScope): void 
     else bindConnection(isObject(gql) ? (gql as Record<string, unknown>).socket : undefined, scope);
   } else if (type === 'ws') bindConnection(context.switchToWs().getClient<unknown>(), scope);
   else if (type === 'rpc') {
-    const rpc = context.switchToRpc().getContext<{ getSocket?: () => unknown }>();
-    const socket = typeof rpc?.getSocket === 'function' ? rpc.getSocket() : undefined;
+    // TCP: `TcpContext.getSocketRef()` is the connection's `TcpSocket` (its `netSocket` the net.Socket).
+    const rpc = context.switchToRpc().getContext<{ getSocketRef?: () => unknown }>();
+    const socket = typeof rpc?.getSocketRef === 'function' ? rpc.getSocketRef() : undefined;
     bindConnection(isObject(socket) && isObject(socket.netSocket) ? socket.netSocket : socket, scope);
   }
 }

@@ -8,7 +8,15 @@ import { Readable } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
 import { Body, Controller, Get, INestMicroservice, Injectable, Post, UseGuards } from '@nestjs/common';
 import { Args, ID, Query, Resolver, Subscription } from '@nestjs/graphql';
-import { ClientProxy, ClientProxyFactory, MessagePattern, Payload, Transport } from '@nestjs/microservices';
+import {
+  ClientProxy,
+  ClientProxyFactory,
+  Ctx,
+  MessagePattern,
+  Payload,
+  TcpContext,
+  Transport,
+} from '@nestjs/microservices';
 import { AuthGuard } from '@nestjs/passport';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { WsAdapter } from '@nestjs/platform-ws';
@@ -566,6 +574,11 @@ describe.each(COMBOS)('request context on a WebSocket gateway (%s, %s)', (platfo
   });
 });
 
+let tcpGate: Promise<void>;
+let openTcpGate!: () => void;
+let tcpLate: Promise<unknown> | undefined;
+let tcpClosed!: () => void;
+
 @Controller()
 class ContextHandlers {
   @OptionalAuth()
@@ -582,6 +595,14 @@ class ContextHandlers {
     await barrier.wait();
     await tick();
     return { n: p.n, user: who(), tenant: where() };
+  }
+
+  /** Schedules work that outlives the message (it waits for `tcpGate`); reports its connection's close. */
+  @MessagePattern('ctx.late')
+  late(@Ctx() ctx: TcpContext) {
+    tcpLate = tcpGate.then(() => new Promise((r) => setTimeout(() => r(who()), 0)));
+    ctx.getSocketRef().netSocket.once('close', () => tcpClosed());
+    return { user: who() };
   }
 
   @Public()
@@ -645,5 +666,17 @@ describe('request context on a TCP microservice', () => {
       user: null,
       active: true,
     });
+  });
+
+  it('work a message started that runs after its connection closed sees no user', async () => {
+    tcpGate = new Promise((r) => (openTcpGate = r));
+    const closed = new Promise<void>((r) => (tcpClosed = r));
+    expect(await ask('ctx.late', { headers: bearer(token('bob@example.com')) })).toEqual({
+      user: 'bob@example.com',
+    });
+    await client.close();
+    await closed;
+    openTcpGate();
+    expect(await tcpLate).toBeNull();
   });
 });
