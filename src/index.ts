@@ -24,3 +24,4 @@ export * from './authz';
 export * from './callback';
 export * from './decorators';
 export * from './store';
+export * from './openapi';
