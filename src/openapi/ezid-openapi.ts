@@ -401,9 +401,16 @@ export function applyEzidOpenApi<T extends OpenAPIObjectLike>(
           : ext.tenant
             ? `header \`${ext.tenant.name}\``
             : undefined;
-    const rule = (kind: string, r: EzidOpenApiRule): string =>
-      `${r.names.length === 0 ? `no ${kind} (denies everyone)` : `${r.match === 'all' || r.names.length === 1 ? 'all' : 'any'} of ${kind} ${r.names.map((n) => `\`${n}\``).join(', ')}`}` +
-      (r.prohibited?.length ? `, and none of ${r.prohibited.map((n) => `\`${n}\``).join(', ')}` : '');
+    const quote = (names: readonly string[]): string => names.map((n) => `\`${n}\``).join(', ');
+    const rule = (kind: 'roles' | 'permissions', r: EzidOpenApiRule): string => {
+      const names =
+        r.names.length === 0
+          ? `no ${kind} (denies everyone)`
+          : r.names.length === 1
+            ? `${kind.slice(0, -1)} ${quote(r.names)}`
+            : `${r.match} of ${kind} ${quote(r.names)}`;
+      return names + (r.prohibited?.length ? `, and none of ${quote(r.prohibited)}` : '');
+    };
     const needs = [
       ...(ext.roles ?? []).map((r) => rule('roles', r)),
       ...(ext.permissions ?? []).map((r) => rule('permissions', r)),

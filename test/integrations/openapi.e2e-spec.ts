@@ -366,7 +366,7 @@ describe.each<Platform>(['express', 'fastify'])('applyEzidOpenApi (%s)', (platfo
         { names: ['Admin', 'Billing'], match: 'any' },
         { names: ['Member'], match: 'any', prohibited: ['Suspended'] },
       ]);
-      expect(members.description).toContain('none of `Suspended`');
+      expect(members.description).toContain('role `Member`, and none of `Suspended`');
     });
 
     it('tenant from the route param: the path parameter is described, no header added', () => {
@@ -517,6 +517,23 @@ describe.each<Platform>(['express', 'fastify'])('applyEzidOpenApi (%s)', (platfo
       const noTenant = await fetch(`${s.url}/api/reports`, { headers: { authorization: `Bearer ${demo}` } });
       expect(noTenant.status).toBe(403);
       expect(codesOf(op(doc, '/api/reports', 'get'), 403)).toContain(((await noTenant.json()) as Json).code);
+    });
+
+    it('an operation no handler serves is left as is and reported in the same single warning', () => {
+      const before = warningsOf(s.logger).length;
+      const copy = structuredClone(doc);
+      copy.paths['/ghost/{id}'] = { get: { responses: { '200': { description: '' } } } };
+      copy.paths['/api/profile'].trace = { responses: { '200': { description: '' } } };
+      applyEzidOpenApi(s.app, copy as never);
+      const added = warningsOf(s.logger).slice(before);
+      expect(added).toHaveLength(1);
+      expect(added[0]).toContain('GET /ghost/{id}');
+      expect(added[0]).toContain('TRACE /api/profile');
+      expect(copy.paths['/ghost/{id}'].get).toEqual({ responses: { '200': { description: '' } } });
+    });
+
+    it('is idempotent: applying it again changes nothing', () => {
+      expect(applyEzidOpenApi(s.app, structuredClone(doc) as never)).toEqual(doc);
     });
 
     it('maps the document built with ignoreGlobalPrefix too', () => {
