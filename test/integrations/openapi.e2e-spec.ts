@@ -481,6 +481,13 @@ describe.each<Platform>(['express', 'fastify'])('applyEzidOpenApi (%s)', (platfo
       expect(me.security).toEqual([{ bearer: [] }, { cookie: [] }]);
     });
 
+    it('writes no option value a client must not see (secret, EZiD URLs, issuer)', () => {
+      const text = JSON.stringify(doc);
+      for (const value of ['openapi-test-secret', emu.url, emu.jwksUri, emu.issuer, 'cli_openapi_test']) {
+        expect([value, text.includes(value)]).toEqual([value, false]);
+      }
+    });
+
     it('the error schema carries every code the package emits', () => {
       expect(doc.components.schemas.EzidError.properties.code.enum).toEqual([...EZID_ERROR_CODES]);
       expect(doc.components.schemas.EzidError.required).toEqual(['statusCode', 'error', 'code', 'message']);
