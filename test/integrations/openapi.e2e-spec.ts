@@ -46,6 +46,10 @@ class PublicController {
   @Get() list() {
     return { ok: true };
   }
+  // A rule under a @Public() class is still enforced (and so authenticated) by the guards.
+  @Get('admin') @Roles('Admin') admin() {
+    return { ok: true };
+  }
 }
 
 @Controller('feed')
@@ -309,10 +313,17 @@ describe.each<Platform>(['express', 'fastify'])('applyEzidOpenApi (%s)', (platfo
       });
     });
 
-    it('@Public(): security [] (also on a path excluded from the global prefix)', () => {
+    it('@Public(): security [] (also on a path excluded from the global prefix), unless a rule applies', () => {
       expect(op(doc, '/pub', 'get').security).toEqual([]);
       expect(op(doc, '/pub', 'get')['x-ezid']).toMatchObject({ public: true, authenticated: false });
       expect(op(doc, '/pub', 'get').responses['401']).toBeUndefined();
+      const ruled = op(doc, '/api/pub/admin', 'get');
+      expect(ruled.security).toEqual([{ bearer: [] }, { cookie: [] }]);
+      expect(ruled['x-ezid']).toMatchObject({
+        public: false,
+        authenticated: true,
+        roles: [{ names: ['Admin'] }],
+      });
     });
 
     it('@OptionalAuth(): the empty requirement first, then the schemes', () => {
