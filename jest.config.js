@@ -30,6 +30,8 @@ const esmPackages = [
   // mercurius -> @fastify/static -> content-disposition 3 (ESM-only), nested under @fastify/static
   '@fastify/static/node_modules/content-disposition',
   'content-disposition',
+  // @apidevtools/swagger-parser (the OpenAPI validator of the openapi suite) -> json-schema-ref-parser (ESM-only)
+  '@apidevtools',
 ];
 
 /** @type {import('jest').Config} */

@@ -27,3 +27,4 @@ export * from './decorators';
 export * from './store';
 export * from './context';
 export * from './health';
+export * from './openapi';

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { EzidEmulator } from 'nestjs-ezid/testing';
 import { AppModule } from './app.module';
 import { sampleAppConfig } from './ezid-env';
+import { setupSwagger } from './swagger';
 
 export interface RunningSampleApp {
   app: INestApplication;
@@ -50,6 +51,7 @@ export async function startSampleApp(env: NodeJS.ProcessEnv = process.env): Prom
     logger: ['error', 'warn'],
   });
   app.enableShutdownHooks();
+  setupSwagger(app);
   await app.listen(port, host);
   return {
     app,

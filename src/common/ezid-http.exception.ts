@@ -82,3 +82,38 @@ export class EzidHttpException extends HttpException {
     this.headers = Object.freeze({ ...headers });
   }
 }
+
+/**
+ * The HTTP status of every `EzidErrorCode`: the one list of the codes the package emits (the OpenAPI
+ * helper's `code` enum is built from it; a test checks every code thrown in the source is here).
+ */
+export const EZID_ERROR_STATUS: Readonly<Record<EzidErrorCode, number>> = Object.freeze({
+  invalid_request: 400,
+  invalid_code: 400,
+  validation_failed: 400,
+  token_missing: 401,
+  token_malformed: 401,
+  token_expired: 401,
+  token_invalid: 401,
+  token_revoked: 401,
+  login_pending: 401,
+  session_expired: 401,
+  refresh_token_reused: 401,
+  tenant_required: 403,
+  tenant_forbidden: 403,
+  insufficient_role: 403,
+  insufficient_permission: 403,
+  csrf_rejected: 403,
+  access_denied: 403,
+  refresh_superseded: 409,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  idp_unavailable: 503,
+  tenant_unavailable: 503,
+  revocation_unavailable: 503,
+});
+
+/** Every `EzidErrorCode`, in the order of `EZID_ERROR_STATUS`. */
+export const EZID_ERROR_CODES: readonly EzidErrorCode[] = Object.freeze(
+  Object.keys(EZID_ERROR_STATUS) as EzidErrorCode[],
+);

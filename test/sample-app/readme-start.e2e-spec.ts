@@ -56,6 +56,17 @@ describe("the README's sample-app command", () => {
     });
     const guarded = await fetch(`${url}/orgs/x/projects`);
     expect(guarded.status).toBe(401);
+    // Swagger UI, with the security requirements the guards enforce.
+    expect((await fetch(`${url}/docs`)).status).toBe(200);
+    const docs = (await (await fetch(`${url}/docs-json`)).json()) as {
+      paths: Record<string, Record<string, { security?: unknown; 'x-ezid'?: unknown }>>;
+    };
+    expect(docs.paths['/health'].get.security).toEqual([]);
+    expect(docs.paths['/orgs/{tenantId}/projects'].get.security).toEqual([{ bearer: [] }, { cookie: [] }]);
+    expect(docs.paths['/orgs/{tenantId}/settings'].get['x-ezid']).toMatchObject({
+      roles: [{ names: ['Admin'], match: 'any' }],
+      tenant: { in: 'path', name: 'tenantId', required: true },
+    });
   }, 150_000);
 
   it('refuses to embed the emulator with NODE_ENV=production on 0.0.0.0: exits 1 with the reason', async () => {
