@@ -1,3 +1,4 @@
+import type { EzidAuditEvent } from './audit/ezid-audit.types';
 import {
   IsArray,
   IsBoolean,
@@ -260,6 +261,12 @@ class EzidStoreOptionsDto {
   @IsOptional() @IsInt(POSITIVE) @Min(1, POSITIVE) @Max(60_000) connectTimeoutMs?: number;
 }
 
+class EzidAuditOptionsDto {
+  @IsOptional() @IsFunction() onEvent?: (event: unknown) => unknown;
+  @IsOptional() @IsBoolean() includeEmail?: boolean;
+  @IsOptional() @IsBoolean() eventEmitter?: boolean;
+}
+
 class EzidModuleOptionsDto {
   @IsString() @IsNotEmpty() clientId!: string;
   @IsOptional() @IsString() @IsNotEmpty() clientSecret?: string;
@@ -275,6 +282,8 @@ class EzidModuleOptionsDto {
   @IsOptional() @IsObject() csrf?: EzidCsrfOptionsDto;
   @IsOptional() @IsObject() store?: EzidStoreOptionsDto;
   @IsOptional() @IsObject() endpoints?: Record<string, unknown>;
+  @IsOptional() @IsBoolean() telemetry?: boolean;
+  @IsOptional() @IsObject() audit?: EzidAuditOptionsDto;
 }
 
 type Ctor<T> = new () => T;
@@ -350,6 +359,13 @@ export interface ResolvedEzidOptions {
     readonly connectTimeoutMs: number;
   };
   readonly endpoints: Readonly<Record<string, { readonly method?: string; readonly path?: string }>>;
+  /** `undefined`: on when `@opentelemetry/api` resolves. */
+  readonly telemetry?: boolean;
+  readonly audit: {
+    readonly onEvent?: (event: EzidAuditEvent) => unknown;
+    readonly includeEmail: boolean;
+    readonly eventEmitter?: boolean;
+  };
 }
 
 const ENDPOINT_OVERRIDE_KEYS = new Set(['method', 'path']);
@@ -499,6 +515,7 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
   const profile = validateGroup(EzidProfileOptionsDto, raw.profile, 'profile', issues);
   const csrf = validateGroup(EzidCsrfOptionsDto, raw.csrf, 'csrf', issues);
   const store = validateGroup(EzidStoreOptionsDto, raw.store, 'store', issues);
+  const audit = validateGroup(EzidAuditOptionsDto, raw.audit, 'audit', issues);
   const redisProblem = store ? storeRedisProblem(store.redis) : undefined;
   if (redisProblem) issues.push({ path: 'store.redis', problem: redisProblem });
   let callback: EzidCallbackOptionsDto | false | undefined;
@@ -654,6 +671,14 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
         }
       : undefined,
     endpoints: raw.endpoints ? { ...raw.endpoints } : {},
+    telemetry: root.telemetry,
+    audit: audit
+      ? {
+          onEvent: audit.onEvent,
+          includeEmail: audit.includeEmail ?? false,
+          eventEmitter: audit.eventEmitter,
+        }
+      : { includeEmail: false },
   });
 }
 

@@ -8,6 +8,7 @@ import {
   callbackProviders,
 } from './callback/callback.providers';
 import { clientControllers, clientExports, clientProviders } from './client/client.providers';
+import { EzidObserver } from './common/ezid-observer';
 import { resolveEzidOptions } from './ezid-options.validation';
 import { storeExports, storeProviders } from './store/store.providers';
 import {
@@ -55,6 +56,7 @@ export class EzidModule extends EzidConfigurableModuleClass {
       providers: [
         ...(base.providers ?? []),
         resolvedOptionsProvider,
+        EzidObserver,
         ...storeProviders,
         ...clientProviders,
         ...authProviders,
@@ -64,6 +66,7 @@ export class EzidModule extends EzidConfigurableModuleClass {
       exports: [
         ...(base.exports ?? []),
         EZID_MODULE_OPTIONS,
+        EzidObserver,
         ...storeExports,
         ...clientExports,
         ...authExports,

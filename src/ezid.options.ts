@@ -40,6 +40,30 @@ export interface EzidModuleOptions {
   endpoints?: Record<string, { method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; path?: string }>;
   /** Register the module globally. Default `false`. */
   isGlobal?: boolean;
+  /**
+   * OpenTelemetry spans and metrics (docs/telemetry.md). Default: on when `@opentelemetry/api`
+   * resolves (a no-op until the app registers an SDK); `false` turns it off; `true` makes a missing
+   * `@opentelemetry/api` a boot error.
+   */
+  telemetry?: boolean;
+  /** Audit events: sign-in, sign-out, refresh, reuse, rejected tokens, denials, CSRF (docs/audit.md). */
+  audit?: EzidAuditOptions;
+}
+
+/** `audit`: where audit events go (docs/audit.md). */
+export interface EzidAuditOptions {
+  /**
+   * Called with every audit event, after the response (never awaited by a request). A throw or a
+   * rejection is logged (error class only) and changes nothing else.
+   */
+  onEvent?: (event: import('./audit/ezid-audit.types').EzidAuditEvent) => void | Promise<void>;
+  /** Put the user's email in events. Default `false`: events carry the user id only. */
+  includeEmail?: boolean;
+  /**
+   * Emit every event on `@nestjs/event-emitter`'s EventEmitter2 as `ezid.<type>` (e.g. `ezid.signed_in`).
+   * Default: when the app imports `EventEmitterModule.forRoot()`; `false` never; `true` makes its absence a boot error.
+   */
+  eventEmitter?: boolean;
 }
 
 /** `store`: Redis shared by every instance (docs/scaling.md). */

@@ -12,6 +12,7 @@ export type {
   EzidCallbackRateLimitOptions,
   EzidCallbackRefreshOptions,
   EzidStoreOptions,
+  EzidAuditOptions,
 } from './ezid.options';
 export type { ResolvedEzidOptions } from './ezid-options.validation';
 export { EzidError, EzidConfigurationError } from './ezid.errors';
@@ -24,3 +25,5 @@ export * from './authz';
 export * from './callback';
 export * from './decorators';
 export * from './store';
+export * from './telemetry';
+export * from './audit';

@@ -5,6 +5,7 @@ import {
   type EzidMonotonicClock,
   SYSTEM_MONOTONIC_CLOCK,
 } from '../common/monotonic-clock';
+import { EzidObserver } from '../common/ezid-observer';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { EZID_MODULE_OPTIONS, InjectEzidOptions } from '../ezid.module-definition';
 import { EZID_KEY_SOURCE } from './auth.constants';
@@ -18,6 +19,7 @@ import { type EzidKeySource, JwksKeySource, StaticKeySource } from './jwks-key-s
 export function createKeySource(
   options: ResolvedEzidOptions,
   clock: EzidMonotonicClock = SYSTEM_MONOTONIC_CLOCK,
+  observer?: EzidObserver,
 ): EzidKeySource {
   const t = options.token;
   if (t.publicKey) return new StaticKeySource(t.publicKey);
@@ -30,6 +32,7 @@ export function createKeySource(
     staleIfErrorMs: t.jwks.staleIfErrorSec * 1000,
     prefetch: t.jwks.prefetch,
     clock,
+    telemetry: observer?.telemetry,
   });
 }
 
@@ -59,7 +62,7 @@ export const authProviders: Provider[] = [
   {
     provide: EZID_KEY_SOURCE,
     useFactory: createKeySource,
-    inject: [EZID_MODULE_OPTIONS, EZID_MONOTONIC_CLOCK],
+    inject: [EZID_MODULE_OPTIONS, EZID_MONOTONIC_CLOCK, { token: EzidObserver, optional: true }],
   },
   EzidTokenVerifier,
   EzidAuthGuard,
