@@ -273,7 +273,7 @@ export class JwksKeySource implements EzidKeySource, OnApplicationBootstrap, OnM
     this.lastAttemptAt = this.clock.now();
     const t = this.options.telemetry;
     const fetched = t
-      ? t.traceJwksFetch(jwksHost(this.options.jwksUri), () => this.fetchSet(), describeJwksFetch)
+      ? t.traceJwksFetch(this.options.jwksUri, () => this.fetchSet(), describeJwksFetch)
       : this.fetchSet();
     const p = fetched.then(
       (set) => {

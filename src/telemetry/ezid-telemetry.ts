@@ -202,13 +202,13 @@ export class EzidTelemetry {
    * the URL's path or query) and counts it by outcome.
    */
   async traceJwksFetch<T>(
-    host: string,
+    jwksUri: string,
     run: () => Promise<T>,
     describe: (outcome: T | { error: unknown }) => EzidJwksFetchResult,
   ): Promise<T> {
     const span = this.tracer.startSpan('ezid.jwks.fetch', {
       kind: this.api.SpanKind.CLIENT,
-      attributes: { 'http.request.method': 'GET', 'server.address': host },
+      attributes: { 'http.request.method': 'GET', ...serverOf(jwksUri) },
     });
     let result: EzidJwksFetchResult | undefined;
     try {
@@ -246,6 +246,19 @@ export class EzidTelemetry {
       if (this.attrs.size < 256) this.attrs.set(key, a);
     }
     return a;
+  }
+}
+
+/** `server.address` and `server.port` of a URL: never its userinfo, path or query. */
+function serverOf(uri: string): Attributes {
+  try {
+    const u = new URL(uri);
+    return {
+      'server.address': u.hostname,
+      'server.port': u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80,
+    };
+  } catch {
+    return {};
   }
 }
 
