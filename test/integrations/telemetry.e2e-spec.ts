@@ -287,3 +287,33 @@ describe('telemetry: false', () => {
     }
   });
 });
+
+describe('@opentelemetry/api is an optional peer', () => {
+  it('is not loaded by the package entry point, and its absence turns telemetry off (auto) or fails boot (true)', () => {
+    jest.isolateModules(() => {
+      jest.doMock('@opentelemetry/api', () => {
+        throw new Error('@opentelemetry/api was loaded');
+      });
+      jest.doMock('@nestjs/event-emitter', () => {
+        throw new Error('@nestjs/event-emitter was loaded');
+      });
+      const { EzidConfigurationError } = require('../../src') as typeof import('../../src');
+      const { resolveEzidOptions } =
+        require('../../src/ezid-options.validation') as typeof import('../../src/ezid-options.validation');
+      const { EzidObserver } =
+        require('../../src/common/ezid-observer') as typeof import('../../src/common/ezid-observer');
+      const base = { clientId: 'c', token: { jwksUri: 'https://idp.example/jwks', issuer: 'i' } };
+      const auto = new EzidObserver(resolveEzidOptions(base));
+      expect(auto.telemetry).toBeUndefined();
+      expect(auto.active).toBe(false);
+      expect(() => new EzidObserver(resolveEzidOptions({ ...base, telemetry: true }))).toThrow(
+        EzidConfigurationError,
+      );
+      expect(() => new EzidObserver(resolveEzidOptions({ ...base, telemetry: true }))).toThrow(
+        /npm i @opentelemetry\/api/,
+      );
+    });
+    jest.dontMock('@opentelemetry/api');
+    jest.dontMock('@nestjs/event-emitter');
+  });
+});
