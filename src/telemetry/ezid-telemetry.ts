@@ -106,7 +106,8 @@ export class EzidTelemetry {
   private readonly cache: OtelCounter;
   private readonly jwks: OtelCounter;
   private readonly duration: OtelHistogram;
-  private readonly attrs = new Map<string, Attributes>();
+  /** Attribute sets of the decision counters, by transport then code (no allocation per decision). */
+  private readonly attrs = new Map<string, Map<string, Attributes>>();
   private readonly hit: Attributes = Object.freeze({ 'ezid.cache.result': 'hit' });
   private readonly miss: Attributes = Object.freeze({ 'ezid.cache.result': 'miss' });
 
@@ -238,12 +239,16 @@ export class EzidTelemetry {
   }
 
   private decisionAttrs(code: string, transport: string): Attributes {
-    const key = `${code}\u0000${transport}`;
-    let a = this.attrs.get(key);
+    let byCode = this.attrs.get(transport);
+    if (byCode === undefined) {
+      byCode = new Map();
+      // Codes and transports are fixed vocabularies; the bounds only guard against a misuse.
+      if (this.attrs.size < 16) this.attrs.set(transport, byCode);
+    }
+    let a = byCode.get(code);
     if (a === undefined) {
       a = Object.freeze({ 'ezid.code': code, 'ezid.transport': transport });
-      // Codes and transports are fixed vocabularies; the bound only guards against a misuse.
-      if (this.attrs.size < 256) this.attrs.set(key, a);
+      if (byCode.size < 64) byCode.set(code, a);
     }
     return a;
   }
