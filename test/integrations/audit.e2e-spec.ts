@@ -5,6 +5,7 @@
 import { Controller, Get, Injectable, Post } from '@nestjs/common';
 import { EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
 import { EZID_AUDIT_EVENT_TYPES, type EzidAuditEvent, Roles } from '../../src';
+import { EzidObserver } from '../../src/common/ezid-observer';
 import { resolveEzidOptions } from '../../src/ezid-options.validation';
 import { EMULATOR_IDS, EzidEmulator } from '../../src/testing';
 import {
@@ -350,5 +351,63 @@ describe('audit options', () => {
       /audit\.onevent.*unknown option/,
     );
     expect(() => resolveEzidOptions({ ...base, telemetry: 'yes' as never })).toThrow(/telemetry/);
+  });
+});
+
+describe('audit and telemetry switched off', () => {
+  let emu: EzidEmulator;
+  beforeAll(async () => {
+    emu = await EzidEmulator.start({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+  });
+  afterAll(() => emu.stop());
+
+  it('no hook, no EventEmitterModule (or eventEmitter: false), telemetry: false: the observer is inactive', async () => {
+    for (const extra of [{ telemetry: false }, { telemetry: false, audit: { eventEmitter: false } }]) {
+      const t = await startCallbackApp({
+        platform: 'express',
+        emu,
+        controllers: [OrgController],
+        extra,
+        imports: extra.audit ? [EventEmitterModule.forRoot()] : [],
+      });
+      try {
+        expect(t.app.get(EzidObserver).active).toBe(false);
+        const r = await t.request('GET', `/x/orgs/${EMULATOR_IDS.tenant1}/admin`, {
+          headers: { authorization: `Bearer ${emu.mintAccessToken()}` },
+        });
+        expect(r.status).toBe(200);
+      } finally {
+        await t.close();
+      }
+    }
+  });
+
+  it('the IP is the framework req.ip: Express trust proxy settings apply', async () => {
+    const events: EzidAuditEvent[] = [];
+    const t = await startCallbackApp({
+      platform: 'express',
+      emu,
+      controllers: [OrgController],
+      extra: { audit: { onEvent: (e: EzidAuditEvent) => void events.push(e) } },
+    });
+    try {
+      (t.app.getHttpAdapter().getInstance() as { set(k: string, v: unknown): void }).set(
+        'trust proxy',
+        'loopback',
+      );
+      await t.request('GET', `/x/orgs/${EMULATOR_IDS.tenant1}/admin`, {
+        headers: { 'x-forwarded-for': '203.0.113.9' },
+      });
+      await until(() => events.length > 0);
+      expect(events[0]).toMatchObject({ type: 'token_rejected', code: 'token_missing', ip: '203.0.113.9' });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('audit.eventEmitter: true without EventEmitterModule fails boot with a clear error', async () => {
+    await expect(
+      startCallbackApp({ platform: 'express', emu, extra: { audit: { eventEmitter: true } } }),
+    ).rejects.toThrow(/audit\.eventEmitter.*EventEmitterModule/);
   });
 });
