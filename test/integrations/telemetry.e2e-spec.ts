@@ -3,7 +3,8 @@
 // test collects from): spans per EZiD call and JWKS fetch, decision and cache metrics, call durations,
 // and no token, code, secret or email in any exported attribute.
 import { Controller, Get } from '@nestjs/common';
-import { metrics, trace } from '@opentelemetry/api';
+import { context, metrics, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import {
   BasicTracerProvider,
@@ -156,6 +157,23 @@ describe.each(PLATFORMS)('telemetry with the OpenTelemetry SDK (%s)', (platform)
     ).find((p) => p.attributes['ezid.endpoint'] === 'auth.status')!;
     expect(point.attributes).toMatchObject({ 'error.type': '503', 'http.response.status_code': 503 });
     expect(point.value.count).toBe(1);
+  });
+
+  it('makes the EZiD call span a child of the span active when the call starts', async () => {
+    const contextManager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(contextManager);
+    try {
+      const tracer = trace.getTracer('app');
+      const parentId = await tracer.startActiveSpan('app operation', async (parent) => {
+        await t.app.get(EzidService).auth.status('demo@example.com');
+        parent.end();
+        return parent.spanContext().spanId;
+      });
+      const [s] = ezidSpans(otel, 'auth.status');
+      expect(s.parentSpanContext?.spanId).toBe(parentId);
+    } finally {
+      context.disable();
+    }
   });
 
   it('spans each JWKS fetch with its outcome, key count and status, and counts fetches by outcome', async () => {
