@@ -41,8 +41,8 @@ const CONFIG = {
   floorChunk: num('BENCH_FLOOR_CHUNK', 1000),
   /** Upper bound of the distinct-token request rate, to size the pre-minted token list. */
   distinctRpsCap: num('BENCH_DISTINCT_RPS_CAP', 8000),
-  /** Implementations in the routes phase (default all): ezid,ezid-redis,canonical,jose. */
-  impls: (env.BENCH_IMPLS || 'ezid,ezid-redis,canonical,jose').split(',').filter(Boolean),
+  /** Implementations in the routes phase (default all): ezid,ezid-redis,ezid-otel,canonical,jose. */
+  impls: (env.BENCH_IMPLS || 'ezid,ezid-redis,ezid-otel,canonical,jose').split(',').filter(Boolean),
   /** Store phase: sequential refreshes per store, and logouts whose propagation is timed. */
   storeRefreshes: num('BENCH_STORE_REFRESHES', QUICK ? 50 : 300),
   storePropagations: num('BENCH_STORE_PROPAGATIONS', QUICK ? 20 : 100),
@@ -64,6 +64,7 @@ const IMPL_LABEL = {
   ezid: 'nestjs-ezid',
   'ezid-redis': 'nestjs-ezid, Redis store',
   'ezid-context': 'nestjs-ezid, context: true',
+  'ezid-otel': 'nestjs-ezid, no-op OpenTelemetry SDK',
   canonical: 'canonical recipe',
   'canonical-library': 'canonical, jwks-rsa defaults',
   jose: 'jose recipe',
@@ -412,6 +413,8 @@ async function routesPhase({ built, emu, token, ids, tmp, loadgen, children, tem
       rolesVsUnguarded: ['ezid', 'roles', 'ezid', 'unguarded'],
       redisVsMemory: ['ezid-redis', 'roles', 'ezid', 'roles'],
       contextVsOff: ['ezid-context', 'roles', 'ezid', 'roles'],
+      otelRolesVsPlain: ['ezid-otel', 'roles', 'ezid', 'roles'],
+      otelGuardedVsPlain: ['ezid-otel', 'guarded', 'ezid', 'guarded'],
       rolesVsCanonical: ['ezid', 'roles', 'canonical', 'roles'],
       distinctVsCanonical: ['ezid', 'distinct', 'canonical', 'distinct'],
       canonicalGuardedVsPublic: ['canonical', 'guarded', 'canonical', 'public'],
@@ -692,6 +695,20 @@ function evaluateTargets(results) {
         'guarded + roles, Redis store vs in-memory store (token reused)',
         ['ezid-redis', 'roles'],
         ['ezid', 'roles'],
+        0.97,
+      );
+      check(
+        'otelRolesVsPlain',
+        'guarded + roles, no-op OpenTelemetry SDK registered vs none (token reused)',
+        ['ezid-otel', 'roles'],
+        ['ezid', 'roles'],
+        0.97,
+      );
+      check(
+        'otelGuardedVsPlain',
+        'guarded, no-op OpenTelemetry SDK registered vs none (token reused)',
+        ['ezid-otel', 'guarded'],
+        ['ezid', 'guarded'],
         0.97,
       );
       check(

@@ -1,3 +1,4 @@
+import type { EzidAuditEvent } from './audit/ezid-audit.types';
 import {
   IsArray,
   IsBoolean,
@@ -266,6 +267,12 @@ class EzidHealthOptionsDto {
   @IsOptional() @IsInt() @Min(100) @Max(10_000) apiTimeoutMs?: number;
 }
 
+class EzidAuditOptionsDto {
+  @IsOptional() @IsFunction() onEvent?: (event: unknown) => unknown;
+  @IsOptional() @IsBoolean() includeEmail?: boolean;
+  @IsOptional() @IsBoolean() eventEmitter?: boolean;
+}
+
 class EzidModuleOptionsDto {
   @IsString() @IsNotEmpty() clientId!: string;
   @IsOptional() @IsString() @IsNotEmpty() clientSecret?: string;
@@ -283,6 +290,8 @@ class EzidModuleOptionsDto {
   @IsOptional() @IsObject() endpoints?: Record<string, unknown>;
   @IsOptional() @IsBoolean() context?: boolean;
   @IsOptional() @IsObject() health?: EzidHealthOptionsDto;
+  @IsOptional() @IsBoolean() telemetry?: boolean;
+  @IsOptional() @IsObject() audit?: EzidAuditOptionsDto;
 }
 
 type Ctor<T> = new () => T;
@@ -361,6 +370,13 @@ export interface ResolvedEzidOptions {
   /** The request context (`EzidContext`) is on. */
   readonly context: boolean;
   readonly health: { readonly api: boolean; readonly apiIntervalSec: number; readonly apiTimeoutMs: number };
+  /** `undefined`: on when `@opentelemetry/api` resolves. */
+  readonly telemetry?: boolean;
+  readonly audit: {
+    readonly onEvent?: (event: EzidAuditEvent) => unknown;
+    readonly includeEmail: boolean;
+    readonly eventEmitter?: boolean;
+  };
 }
 
 const ENDPOINT_OVERRIDE_KEYS = new Set(['method', 'path']);
@@ -511,6 +527,7 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
   const csrf = validateGroup(EzidCsrfOptionsDto, raw.csrf, 'csrf', issues);
   const store = validateGroup(EzidStoreOptionsDto, raw.store, 'store', issues);
   const health = validateGroup(EzidHealthOptionsDto, raw.health, 'health', issues);
+  const audit = validateGroup(EzidAuditOptionsDto, raw.audit, 'audit', issues);
   const redisProblem = store ? storeRedisProblem(store.redis) : undefined;
   if (redisProblem) issues.push({ path: 'store.redis', problem: redisProblem });
   let callback: EzidCallbackOptionsDto | false | undefined;
@@ -672,6 +689,14 @@ export function resolveEzidOptions(raw: EzidModuleOptions | undefined): Resolved
       apiIntervalSec: health?.apiIntervalSec ?? 30,
       apiTimeoutMs: health?.apiTimeoutMs ?? 2000,
     },
+    telemetry: root.telemetry,
+    audit: audit
+      ? {
+          onEvent: audit.onEvent,
+          includeEmail: audit.includeEmail ?? false,
+          eventEmitter: audit.eventEmitter,
+        }
+      : { includeEmail: false },
   });
 }
 

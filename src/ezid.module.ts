@@ -10,6 +10,7 @@ import {
 import { clientControllers, clientExports, clientProviders } from './client/client.providers';
 import { contextExports, contextProviders } from './context/context.providers';
 import { healthExports, healthProviders } from './health/health.providers';
+import { EzidObserver } from './common/ezid-observer';
 import { resolveEzidOptions } from './ezid-options.validation';
 import { storeExports, storeProviders } from './store/store.providers';
 import {
@@ -57,6 +58,7 @@ export class EzidModule extends EzidConfigurableModuleClass {
       providers: [
         ...(base.providers ?? []),
         resolvedOptionsProvider,
+        EzidObserver,
         ...storeProviders,
         ...clientProviders,
         ...authProviders,
@@ -68,6 +70,7 @@ export class EzidModule extends EzidConfigurableModuleClass {
       exports: [
         ...(base.exports ?? []),
         EZID_MODULE_OPTIONS,
+        EzidObserver,
         ...storeExports,
         ...clientExports,
         ...authExports,

@@ -47,6 +47,14 @@ export interface EzidModuleOptions {
   context?: boolean;
   /** `EzidHealthIndicator` for `@nestjs/terminus` (docs/health.md). */
   health?: EzidHealthOptions;
+  /**
+   * OpenTelemetry spans and metrics (docs/telemetry.md). Default: on when `@opentelemetry/api`
+   * resolves (a no-op until the app registers an SDK); `false` turns it off; `true` makes a missing
+   * `@opentelemetry/api` a boot error.
+   */
+  telemetry?: boolean;
+  /** Audit events: sign-in, sign-out, refresh, reuse, rejected tokens, denials, CSRF (docs/audit.md). */
+  audit?: EzidAuditOptions;
 }
 
 /** `health`: what `EzidHealthIndicator` checks besides the signing keys and the store (docs/health.md). */
@@ -60,6 +68,22 @@ export interface EzidHealthOptions {
   apiIntervalSec?: number;
   /** Deadline of the API reachability call, ms. Default 2000, 100 to 10000. */
   apiTimeoutMs?: number;
+}
+
+/** `audit`: where audit events go (docs/audit.md). */
+export interface EzidAuditOptions {
+  /**
+   * Called with every audit event, after the response (never awaited by a request). A throw or a
+   * rejection is logged (error class only) and changes nothing else.
+   */
+  onEvent?: (event: import('./audit/ezid-audit.types').EzidAuditEvent) => void | Promise<void>;
+  /** Put the user's email in events. Default `false`: events carry the user id only. */
+  includeEmail?: boolean;
+  /**
+   * Emit every event on `@nestjs/event-emitter`'s EventEmitter2 as `ezid.<type>` (e.g. `ezid.signed_in`).
+   * Default: when the app imports `EventEmitterModule.forRoot()`; `false` never; `true` makes its absence a boot error.
+   */
+  eventEmitter?: boolean;
 }
 
 /** `store`: Redis shared by every instance (docs/scaling.md). */

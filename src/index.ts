@@ -13,6 +13,7 @@ export type {
   EzidCallbackRefreshOptions,
   EzidStoreOptions,
   EzidHealthOptions,
+  EzidAuditOptions,
 } from './ezid.options';
 export type { ResolvedEzidOptions } from './ezid-options.validation';
 export { EzidError, EzidConfigurationError } from './ezid.errors';
@@ -28,3 +29,5 @@ export * from './store';
 export * from './context';
 export * from './health';
 export * from './openapi';
+export * from './telemetry';
+export * from './audit';

@@ -6,7 +6,8 @@
 // - else  : the app under test, BENCH_IMPL = 'ezid' (nestjs-ezid), 'ezid-redis' (nestjs-ezid with the
 //          Redis store, BENCH_REDIS_URL), 'canonical' (passport-jwt +
 //           jwks-rsa with the rate limit of 5 per minute), 'canonical-library' (jwks-rsa defaults) or
-//           'jose' (createRemoteJWKSet + jwtVerify).
+//           'jose' (createRemoteJWKSet + jwtVerify), or 'ezid-otel' (nestjs-ezid with a no-op
+//           OpenTelemetry SDK registered: tracer and meter providers without processors or readers).
 // The dispatcher is at most three startsWith() calls (a few ns against tens of µs per request).
 import 'reflect-metadata';
 import * as fs from 'node:fs';
@@ -21,6 +22,7 @@ import { CanonicalBenchModule } from './canonical-app';
 import { EzidBenchModule } from './ezid-app';
 import { JoseBenchModule } from './jose-app';
 import { NoopGuardBenchModule, PlainBenchModule } from './plain-app';
+import { EzidObserver } from '../../src/common/ezid-observer';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 type Platform = 'express' | 'fastify';
@@ -56,7 +58,7 @@ async function mount(module: Type | DynamicModule, platform: Platform, prefix?: 
 
 function appModule(impl: string): DynamicModule {
   const idp = idpFromEnv();
-  if (impl === 'ezid') return EzidBenchModule.create(idp);
+  if (impl === 'ezid' || impl === 'ezid-otel') return EzidBenchModule.create(idp);
   if (impl === 'ezid-redis') {
     if (!process.env.BENCH_REDIS_URL) throw new Error('ezid-redis needs BENCH_REDIS_URL');
     return EzidBenchModule.create(idp, process.env.BENCH_REDIS_URL);
@@ -68,13 +70,31 @@ function appModule(impl: string): DynamicModule {
   throw new Error(`Unknown BENCH_IMPL ${impl}`);
 }
 
+/**
+ * 'ezid-otel': the OpenTelemetry SDK registered as an app does it, before Nest boots, exporting
+ * nothing (no span processor, no metric reader): what the module's telemetry costs by itself.
+ */
+function registerNoopOtelSdk(): void {
+  const { metrics, trace } = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
+  const { BasicTracerProvider } =
+    require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
+  const { MeterProvider } =
+    require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
+  trace.setGlobalTracerProvider(new BasicTracerProvider());
+  metrics.setGlobalMeterProvider(new MeterProvider());
+}
+
 async function main(): Promise<void> {
   const platform = (process.env.BENCH_PLATFORM ?? 'express') as Platform;
   const impl = process.env.BENCH_IMPL ?? 'ezid';
+  if (impl === 'ezid-otel') registerNoopOtelSdk();
   const plain = await mount(PlainBenchModule, platform, 'u');
   const noop1 = await mount(NoopGuardBenchModule.create(1), platform, 'n1');
   const noop2 = await mount(NoopGuardBenchModule.create(2), platform, 'n2');
   const underTest = await mount(appModule(impl), platform);
+  if (impl === 'ezid-otel' && !underTest.app.get(EzidObserver, { strict: false }).telemetry) {
+    throw new Error('ezid-otel: the module did not enable telemetry');
+  }
   const server = http.createServer((req, res) => {
     const url = req.url as string;
     if (url.startsWith('/u/')) plain.handler(req, res);

@@ -5,6 +5,7 @@ import {
   type EzidMonotonicClock,
   SYSTEM_MONOTONIC_CLOCK,
 } from '../common/monotonic-clock';
+import { EzidObserver } from '../common/ezid-observer';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { EZID_MODULE_OPTIONS, InjectEzidOptions } from '../ezid.module-definition';
 import { enterEzidContext } from '../context/ezid-context';
@@ -19,6 +20,7 @@ import { type EzidKeySource, JwksKeySource, StaticKeySource } from './jwks-key-s
 export function createKeySource(
   options: ResolvedEzidOptions,
   clock: EzidMonotonicClock = SYSTEM_MONOTONIC_CLOCK,
+  observer?: EzidObserver,
 ): EzidKeySource {
   const t = options.token;
   if (t.publicKey) return new StaticKeySource(t.publicKey);
@@ -31,6 +33,7 @@ export function createKeySource(
     staleIfErrorMs: t.jwks.staleIfErrorSec * 1000,
     prefetch: t.jwks.prefetch,
     clock,
+    telemetry: observer?.telemetry,
   });
 }
 
@@ -61,7 +64,7 @@ export const authProviders: Provider[] = [
   {
     provide: EZID_KEY_SOURCE,
     useFactory: createKeySource,
-    inject: [EZID_MODULE_OPTIONS, EZID_MONOTONIC_CLOCK],
+    inject: [EZID_MODULE_OPTIONS, EZID_MONOTONIC_CLOCK, { token: EzidObserver, optional: true }],
   },
   EzidTokenVerifier,
   EzidAuthGuard,

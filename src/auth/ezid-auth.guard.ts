@@ -1,6 +1,7 @@
-import { CanActivate, ExecutionContext, HttpException, Injectable, Logger } from '@nestjs/common';
+import { CanActivate, ExecutionContext, HttpException, Injectable, Logger, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { EzidHttpException } from '../common/ezid-http.exception';
+import { EZID_OBSERVER_OFF, EzidObserver } from '../common/ezid-observer';
 import { applyEzidHeaders, toContextException } from '../common/http-context';
 import {
   csrfRejected,
@@ -109,12 +110,15 @@ export class EzidAuthGuard implements CanActivate {
   private readonly cookieName?: string;
   private readonly sameOrigin: EzidSameOriginPolicy;
   private readonly context: boolean;
+  private readonly observer: EzidObserver;
 
   constructor(
     private readonly reflector: Reflector,
     private readonly verifier: EzidTokenVerifier,
     @InjectEzidOptions() options: ResolvedEzidOptions,
+    @Optional() observer?: EzidObserver,
   ) {
+    this.observer = observer ?? EZID_OBSERVER_OFF;
     this.cookieName = options.token.cookieName;
     const publicUrl = options.callback ? options.callback.publicUrl : undefined;
     this.sameOrigin = new EzidSameOriginPolicy({ publicUrl, ...options.csrf });
@@ -231,6 +235,7 @@ export class EzidAuthGuard implements CanActivate {
     if (verdict.ok) return;
     const route = `${context.getClass()?.name}.${context.getHandler()?.name}`;
     this.logger.debug({ event: 'csrf_rejected', reason: verdict.reason, route });
+    if (this.observer.active) this.observer.csrfRejected(context);
     throw csrfRejected();
   }
 
@@ -241,12 +246,17 @@ export class EzidAuthGuard implements CanActivate {
   ): boolean {
     if (request) attachEzidUserToRequest(request, user);
     else setEzidUser(context, user);
+    if (this.observer.active) this.observer.authenticated(context);
     return true;
   }
 
   private reject(context: ExecutionContext, err: unknown): never {
     if (!(err instanceof EzidHttpException))
       logRejection(this.logger, err, `${context.getClass()?.name}.${context.getHandler()?.name}`);
+    if (this.observer.active) {
+      const code = ezidAuthFailure(err).code;
+      if (code !== 'csrf_rejected') this.observer.authenticationFailed(context, code);
+    }
     const ex = this.createException(context, err);
     if (ex instanceof HttpException && context.getType() === 'http') {
       applyEzidHeaders(context, (ex as EzidHttpException).headers ?? {});

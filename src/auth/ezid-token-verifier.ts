@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import * as crypto from 'node:crypto';
 import { BoundedCache } from '../common/bounded-cache';
+import { EZID_OBSERVER_OFF, EzidObserver } from '../common/ezid-observer';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import type { EzidUser } from '../interfaces/ezid-user.interface';
@@ -193,12 +194,15 @@ export class EzidTokenVerifier {
   private readonly maxBytes: number;
   private readonly typ?: string;
   private readonly clientId: string;
+  private readonly observer: EzidObserver;
 
   constructor(
     @InjectEzidOptions() options: ResolvedEzidOptions,
     @Inject(EZID_KEY_SOURCE) private readonly keys: EzidKeySource,
     @Optional() private readonly revocations?: EzidRevocationList,
+    @Optional() observer?: EzidObserver,
   ) {
+    this.observer = observer ?? EZID_OBSERVER_OFF;
     const t = options.token;
     this.algorithms = new Set(t.algorithms);
     this.issuers = new Set(t.issuer);
@@ -249,12 +253,14 @@ export class EzidTokenVerifier {
         now + this.toleranceMs >= hit.nbfMs &&
         this.keys.isCurrent(hit.key)
       ) {
+        if (this.observer.active) this.observer.tokenCacheLookup(true);
         if (this.revocations?.isRevoked(hit.revocationId))
           throw new EzidTokenError('token_revoked', 'revoked');
         return hit.verified ?? this.rebuild(token, hit);
       }
       this.cache.delete(id);
     }
+    if (this.observer.active) this.observer.tokenCacheLookup(false);
     const jws = parseCompactJws(token, this.maxBytes);
     const kid = jws.header.kid;
     try {

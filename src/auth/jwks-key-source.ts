@@ -4,6 +4,7 @@ import { JwksClient } from 'jwks-rsa';
 import { type EzidMonotonicClock, SYSTEM_MONOTONIC_CLOCK } from '../common/monotonic-clock';
 import { EzidConfigurationError } from '../ezid.errors';
 import { EzidKeysUnavailableError, EzidTokenError } from './ezid-token.errors';
+import type { EzidJwksFetchResult, EzidTelemetry } from '../telemetry/ezid-telemetry';
 
 /** A public key ready for `crypto.verify`, parsed once and reused for every request. */
 export interface EzidVerificationKey {
@@ -107,6 +108,8 @@ export interface JwksKeySourceOptions {
   prefetch?: boolean;
   /** Clock of ages and cooldowns. Default `SYSTEM_MONOTONIC_CLOCK`. */
   clock?: EzidMonotonicClock;
+  /** @internal A span and a metric per fetch (docs/telemetry.md). */
+  telemetry?: EzidTelemetry;
 }
 
 interface KeySet {
@@ -122,6 +125,8 @@ export class JwksFetchError extends Error {
   constructor(
     message: string,
     readonly reason: string,
+    /** The HTTP status of the response, when one was received. */
+    readonly status?: number,
   ) {
     super(message);
   }
@@ -142,12 +147,12 @@ export async function fetchJwksDocument(
   const res = await fetch(uri, { signal, redirect: 'manual', headers: { accept: 'application/json' } });
   if (res.status !== 200) {
     await res.body?.cancel().catch(() => undefined);
-    throw new JwksFetchError(`JWKS endpoint answered HTTP ${res.status}`, `HTTP ${res.status}`);
+    throw new JwksFetchError(`JWKS endpoint answered HTTP ${res.status}`, `HTTP ${res.status}`, res.status);
   }
   const declared = Number(res.headers.get('content-length'));
   if (declared > MAX_JWKS_BYTES) {
     await res.body?.cancel().catch(() => undefined);
-    throw new JwksFetchError('JWKS document too large', 'document too large');
+    throw new JwksFetchError('JWKS document too large', 'document too large', 200);
   }
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -159,7 +164,7 @@ export async function fetchJwksDocument(
       total += value.byteLength;
       if (total > MAX_JWKS_BYTES) {
         await reader.cancel().catch(() => undefined);
-        throw new JwksFetchError('JWKS document too large', 'document too large');
+        throw new JwksFetchError('JWKS document too large', 'document too large', 200);
       }
       chunks.push(value);
     }
@@ -168,10 +173,10 @@ export async function fetchJwksDocument(
   try {
     doc = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
-    throw new JwksFetchError('JWKS document is not JSON', 'invalid JSON');
+    throw new JwksFetchError('JWKS document is not JSON', 'invalid JSON', 200);
   }
   if (!doc || typeof doc !== 'object' || !Array.isArray((doc as { keys?: unknown }).keys)) {
-    throw new JwksFetchError('JWKS document has no "keys" array', 'no "keys" array');
+    throw new JwksFetchError('JWKS document has no "keys" array', 'no "keys" array', 200);
   }
   return doc as { keys: unknown[] };
 }
@@ -322,7 +327,11 @@ export class JwksKeySource implements EzidKeySource, OnApplicationBootstrap, OnM
   refresh(onFailure?: (err: unknown) => void): Promise<boolean> {
     if (this.inflight) return this.inflight;
     this.lastAttemptAt = this.clock.now();
-    const p = this.fetchSet().then(
+    const t = this.options.telemetry;
+    const fetched = t
+      ? t.traceJwksFetch(this.options.jwksUri, () => this.fetchSet(), describeJwksFetch)
+      : this.fetchSet();
+    const p = fetched.then(
       (set) => {
         this.set = set;
         this.lastFetchFailed = false;
@@ -401,7 +410,7 @@ export class JwksKeySource implements EzidKeySource, OnApplicationBootstrap, OnM
     // Two keys under one kid are ambiguous: use neither.
     const all = parsed.filter((vk) => vk.kid === undefined || kidCount.get(vk.kid) === 1);
     if (all.length === 0)
-      throw new JwksFetchError('JWKS document has no usable signing key', 'no usable signing key');
+      throw new JwksFetchError('JWKS document has no usable signing key', 'no usable signing key', 200);
     const byKid = new Map<string, EzidVerificationKey>();
     for (const vk of all) if (vk.kid !== undefined) byKid.set(vk.kid, vk);
     return { fetchedAt: this.clock.now(), byKid, all };
@@ -460,6 +469,19 @@ function select(set: KeySet, kid: string | undefined, alg: string): EzidVerifica
   if (vk && vk.alg !== undefined && vk.alg !== alg)
     throw new EzidTokenError('token_invalid', 'alg_key_mismatch');
   return vk;
+}
+
+/** A JWKS fetch as telemetry records it: outcome, key count, status, failure class (never the URL). */
+function describeJwksFetch(outcome: KeySet | { error: unknown }): EzidJwksFetchResult {
+  if ('error' in outcome) {
+    const err = outcome.error;
+    return {
+      ok: false,
+      reason: jwksFailureReason(err),
+      status: err instanceof JwksFetchError ? err.status : undefined,
+    };
+  }
+  return { ok: true, keyCount: outcome.all.length, status: 200 };
 }
 
 function describeError(err: unknown): string {

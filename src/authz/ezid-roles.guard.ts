@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, HttpException, Injectable, Logger } from '@nestjs/common';
+import { CanActivate, ExecutionContext, HttpException, Injectable, Logger, Optional } from '@nestjs/common';
 import { HOST_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import { isObservable, lastValueFrom } from 'rxjs';
@@ -6,6 +6,7 @@ import { ezidAuthFailure } from '../auth/ezid-auth.guard';
 import { EzidTokenError } from '../auth/ezid-token.errors';
 import { setResponseHeader, toContextException } from '../common/http-context';
 import { EzidHttpException } from '../common/ezid-http.exception';
+import { EZID_OBSERVER_OFF, EzidObserver } from '../common/ezid-observer';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import type { EzidUser } from '../interfaces/ezid-user.interface';
@@ -97,13 +98,16 @@ export class EzidRolesGuard implements CanActivate {
   private readonly tokenSource: boolean;
   private readonly singleTenantFallback: boolean;
   private readonly resolveTimeoutMs: number;
+  private readonly observer: EzidObserver;
 
   constructor(
     private readonly reflector: Reflector,
     private readonly authorizer: EzidAuthorizer,
     @InjectEzidOptions() options: ResolvedEzidOptions,
     private readonly hookRegistry: EzidAuthorizationHookRegistry,
+    @Optional() observer?: EzidObserver,
   ) {
+    this.observer = observer ?? EZID_OBSERVER_OFF;
     this.paramName = options.tenant.param;
     this.headerName = options.tenant.header;
     this.resolve = options.tenant.resolve;
@@ -240,7 +244,11 @@ export class EzidRolesGuard implements CanActivate {
   ): boolean | Promise<boolean> {
     const user = view.user;
     const named = this.getNamedTenant(candidates);
-    if (named.kind === 'bad') this.throwForbidden(context, 'tenant_forbidden');
+    if (named.kind === 'bad') {
+      if (this.observer.active)
+        this.observer.accessDenied(context, 'tenant_forbidden', user, undefined, policy.requirement);
+      this.throwForbidden(context, 'tenant_forbidden');
+    }
     const requirement = policy.requirement ?? (named.kind === 'id' ? MEMBERSHIP_ONLY : undefined);
 
     if (!requirement) {
@@ -254,8 +262,18 @@ export class EzidRolesGuard implements CanActivate {
     }
     if (!user) {
       // An @OptionalAuth() route called without a token (or no auth guard ran).
-      if (policy.requirement)
+      if (policy.requirement) {
+        if (this.observer.active) this.observer.authenticationFailed(context, 'token_missing');
         this.throwError(context, ezidAuthFailure(new EzidTokenError('token_missing', 'authz')));
+      }
+      if (this.observer.active)
+        this.observer.accessDenied(
+          context,
+          'tenant_forbidden',
+          undefined,
+          named.kind === 'id' ? named.id : undefined,
+          undefined,
+        );
       this.throwForbidden(context, 'tenant_forbidden');
     }
 
@@ -269,11 +287,11 @@ export class EzidRolesGuard implements CanActivate {
     }
     if (decision instanceof Promise) {
       return decision.then(
-        (d) => this.apply(context, d),
+        (d) => this.apply(context, d, user, tenantId, requirement),
         (e: unknown) => this.fail(context, e),
       );
     }
-    return this.apply(context, decision);
+    return this.apply(context, decision, user, tenantId, requirement);
   }
 
   /** A throwing or rejecting `tenant.resolve`: its `HttpException` as is, anything else 403 (never a 500, never a crash). */
@@ -303,6 +321,7 @@ export class EzidRolesGuard implements CanActivate {
           this.hookFailed(context, e);
         }
         if (passed !== true) {
+          if (this.observer.active) this.hookDenied(context);
           this.throwError(
             context,
             new EzidHttpException(403, 'access_denied', 'Access to this resource is denied.', {
@@ -332,6 +351,13 @@ export class EzidRolesGuard implements CanActivate {
     this.throwError(context, error);
   }
 
+  /** Reports a refusal of an `@EzidAuthorizationHook()` guard (403 `access_denied`). */
+  private hookDenied(context: ExecutionContext): void {
+    const view = getAuthzView(context);
+    const policy = this.getPolicy(context);
+    this.observer.accessDenied(context, 'access_denied', view?.user, undefined, policy.requirement);
+  }
+
   private getNamedTenant(candidates: readonly unknown[]): NamedTenant {
     let id: string | undefined;
     for (const value of candidates) {
@@ -345,9 +371,20 @@ export class EzidRolesGuard implements CanActivate {
     return id === undefined ? NONE : { kind: 'id', id };
   }
 
-  private apply(context: ExecutionContext, decision: EzidAuthzDecision): boolean | Promise<boolean> {
-    if (!decision.allowed) this.throwForbidden(context, decision.code);
+  private apply(
+    context: ExecutionContext,
+    decision: EzidAuthzDecision,
+    user: EzidUser,
+    tenantId: string | undefined,
+    requirement: CompiledRequirement,
+  ): boolean | Promise<boolean> {
+    if (!decision.allowed) {
+      if (this.observer.active)
+        this.observer.accessDenied(context, decision.code, user, tenantId, requirement);
+      this.throwForbidden(context, decision.code);
+    }
     setEzidTenant(context, decision.tenant);
+    if (this.observer.active) this.observer.authorized(context);
     return this.runHooks(context);
   }
 

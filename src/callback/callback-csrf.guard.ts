@@ -1,4 +1,5 @@
-import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, Logger, Optional } from '@nestjs/common';
+import { EZID_OBSERVER_OFF, EzidObserver } from '../common/ezid-observer';
 import { EzidHttpException } from '../common/ezid-http.exception';
 import {
   csrfRejected,
@@ -42,8 +43,10 @@ export class EzidCallbackCsrfGuard implements CanActivate {
   private readonly logger = new Logger('EzidCallback');
   private readonly cookieMode: boolean;
   private readonly policy: EzidSameOriginPolicy;
+  private readonly observer: EzidObserver;
 
-  constructor(@InjectEzidOptions() options: ResolvedEzidOptions) {
+  constructor(@InjectEzidOptions() options: ResolvedEzidOptions, @Optional() observer?: EzidObserver) {
+    this.observer = observer ?? EZID_OBSERVER_OFF;
     const cb = options.callback || undefined;
     this.cookieMode = cb?.mode === 'cookie';
     this.policy = new EzidSameOriginPolicy({ publicUrl: cb?.publicUrl, ...options.csrf });
@@ -58,6 +61,7 @@ export class EzidCallbackCsrfGuard implements CanActivate {
     const verdict = this.policy.check(req.headers, { navigation });
     if (!verdict.ok) {
       this.logger.debug({ event: 'csrf_rejected', reason: verdict.reason, route: context.getHandler().name });
+      if (this.observer.active) this.observer.csrfRejected(context);
       throw csrfRejected();
     }
     if (unsafe && !isJsonOrEmpty(req.headers)) {

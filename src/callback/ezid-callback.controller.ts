@@ -4,6 +4,7 @@ import {
   Get,
   HttpCode,
   NotFoundException,
+  Optional,
   Post,
   Query,
   Redirect,
@@ -15,7 +16,10 @@ import {
 } from '@nestjs/common';
 import { EzidAuthGuard } from '../auth/ezid-auth.guard';
 import { parseAuthorizationHeader } from '../auth/token-extractor';
+import { auditSubjectOf } from '../audit/audit-subject';
+import { EzidTokenVerifier } from '../auth/ezid-token-verifier';
 import { EzidHttpException } from '../common/ezid-http.exception';
+import { EZID_OBSERVER_OFF, EzidObserver } from '../common/ezid-observer';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { Public } from '../decorators/public.decorator';
 import { isLoopbackHost, type ResolvedEzidOptions } from '../ezid-options.validation';
@@ -67,6 +71,7 @@ import {
 interface CallbackRequest {
   headers: Record<string, string | string[] | undefined>;
   ip?: string;
+  method?: string;
 }
 
 /** The user as the callback routes return it: the profile without the raw claims. */
@@ -139,11 +144,15 @@ export class EzidCallbackController {
   private readonly signer: EzidFlowCookieSigner;
   private readonly requireFlowCookie: boolean;
   private readonly redirectPolicy: { origin?: string; allowList: readonly string[] };
+  private readonly observer: EzidObserver;
 
   constructor(
     @InjectEzidOptions() private readonly options: ResolvedEzidOptions,
     private readonly callbacks: EzidCallbackService,
+    @Optional() observer?: EzidObserver,
+    @Optional() private readonly verifier?: EzidTokenVerifier,
   ) {
+    this.observer = observer ?? EZID_OBSERVER_OFF;
     const cb = options.callback || undefined;
     this.mode = cb?.mode ?? 'json';
     this.prefix = cb?.path ?? EZID_CALLBACK_DEFAULT_PATH;
@@ -165,6 +174,7 @@ export class EzidCallbackController {
     @Res({ passthrough: true }) res: unknown,
   ): Promise<EzidJsonSessionBody | EzidCookieSessionBody> {
     const session = await this.exchange(dto, req);
+    if (this.observer.active) this.observer.session('signed_in', req, 'callback', session.user);
     return this.respond(res, session);
   }
 
@@ -185,6 +195,7 @@ export class EzidCallbackController {
   ): Promise<{ url: string; statusCode: number }> {
     if (this.mode !== 'cookie') throw new NotFoundException();
     const { session, flow } = await this.exchangeWithFlow({ code: dto.code, state: dto.state }, req);
+    if (this.observer.active) this.observer.session('signed_in', req, 'callbackRedirect', session.user);
     this.respond(res, session);
     const target =
       flow?.redirectPath ?? sanitizeRedirect(dto.callback_url ?? dto.redirect, this.redirectPolicy);
@@ -211,9 +222,13 @@ export class EzidCallbackController {
     const token = this.mode === 'cookie' ? this.cookies(req)[this.names.refresh] : dto.refreshToken;
     try {
       if (!token) throw sessionExpired('No refresh token was sent');
-      return this.respond(res, await this.callbacks.refresh(token, clientFingerprint(req)));
+      const session = await this.callbacks.refresh(token, clientFingerprint(req));
+      if (this.observer.active) this.observer.session('session_refreshed', req, 'refresh', session.user);
+      return this.respond(res, session);
     } catch (err) {
       if (err instanceof EzidHttpException && err.getStatus() === 401) this.clearSession(res);
+      if (this.observer.active && err instanceof EzidHttpException && err.code === 'refresh_token_reused')
+        this.observer.session('session_reuse_detected', req, 'refresh', auditSubjectOf(err));
       throw err;
     }
   }
@@ -235,21 +250,24 @@ export class EzidCallbackController {
     @Res({ passthrough: true }) res: unknown,
   ): Promise<void> {
     try {
+      let accessToken: string | undefined;
+      let refreshToken: string | undefined;
       if (this.mode === 'cookie') {
         const c = this.cookies(req);
-        await this.callbacks.logout({
-          accessToken: c[this.names.access],
-          refreshToken: c[this.names.refresh],
-        });
+        accessToken = c[this.names.access];
+        refreshToken = c[this.names.refresh];
       } else {
-        let accessToken: string | undefined;
         try {
           accessToken = parseAuthorizationHeader(req.headers.authorization);
         } catch {
           accessToken = undefined; // not a bearer token: nothing to revoke
         }
-        await this.callbacks.logout({ accessToken, refreshToken: dto?.refreshToken });
+        refreshToken = dto?.refreshToken;
       }
+      // The user of the session, for the audit event: only from an access token that verifies.
+      const userId = this.observer.auditActive ? await this.userIdOf(accessToken) : undefined;
+      await this.callbacks.logout({ accessToken, refreshToken });
+      if (this.observer.active) this.observer.session('signed_out', req, 'logout', userId);
     } finally {
       // Also on a 503: the user asked to sign out, so the browser keeps no session; the refresh token
       // this logout could not record is refused by this process from now on (see the service).
@@ -308,7 +326,9 @@ export class EzidCallbackController {
     @Res({ passthrough: true }) res: unknown,
   ): Promise<EzidJsonSessionBody | EzidCookieSessionBody> {
     this.checkFlow(req, 'email-code', dto.state);
-    return this.respond(res, await this.callbacks.verifyEmailCode(dto.state, dto.code));
+    const session = await this.callbacks.verifyEmailCode(dto.state, dto.code);
+    if (this.observer.active) this.observer.session('signed_in', req, 'emailCodeVerify', session.user);
+    return this.respond(res, session);
   }
 
   /** Texts a code; returns the `state` to verify it with. */
@@ -336,7 +356,19 @@ export class EzidCallbackController {
     @Res({ passthrough: true }) res: unknown,
   ): Promise<EzidJsonSessionBody | EzidCookieSessionBody> {
     this.checkFlow(req, 'sms', dto.state);
-    return this.respond(res, await this.callbacks.verifySmsCode(dto.state, dto.code));
+    const session = await this.callbacks.verifySmsCode(dto.state, dto.code);
+    if (this.observer.active) this.observer.session('signed_in', req, 'smsVerify', session.user);
+    return this.respond(res, session);
+  }
+
+  /** The user id of an access token that verifies (a revoked, expired or invalid one: `undefined`). */
+  private async userIdOf(accessToken: string | undefined): Promise<string | undefined> {
+    if (!accessToken || !this.verifier) return undefined;
+    try {
+      return (await this.verifier.verifyToken(accessToken)).user.id;
+    } catch {
+      return undefined;
+    }
   }
 
   private async exchange(dto: EzidCallbackDto, req: CallbackRequest): Promise<EzidSession> {

@@ -28,6 +28,7 @@ import {
 } from './callback.constants';
 import { type EzidSharedSession, EzidSharedRefresh } from './shared-refresh';
 import { EzidSingleFlight } from './single-flight';
+import { auditSubjectOf, withAuditSubject } from '../audit/audit-subject';
 
 /** Which EZiD API issued a refresh token: `legacy` (`api.ezid.io` email link) or `api` (status, codes, SSO). */
 export type EzidRefreshFamily = 'legacy' | 'api';
@@ -161,6 +162,7 @@ interface EzidRotation {
   readonly refreshId?: string;
   readonly accessId?: string;
   readonly accessExpMs: number;
+  readonly userId?: string;
 }
 
 /** What a rotation gives: the new session, or (`superseded`) the one the same client just received. */
@@ -406,7 +408,9 @@ export class EzidCallbackService {
       r = await this.rotate(taggedRefreshToken, client);
     } catch (err) {
       // To the presenter, reuse is reuse, whether or not every revocation could be recorded.
-      throw err instanceof IncompleteReuseRevocation ? refreshTokenReused() : err;
+      throw err instanceof IncompleteReuseRevocation
+        ? withAuditSubject(refreshTokenReused(), auditSubjectOf(err))
+        : err;
     }
     if (r.superseded) {
       this.logger.debug({ event: 'refresh_superseded' });
@@ -494,7 +498,10 @@ export class EzidCallbackService {
       this.forgetGrace(id);
       const complete = await this.revokeFamily(id);
       this.logger.warn({ event: 'refresh_token_reused' });
-      throw complete ? refreshTokenReused() : new IncompleteReuseRevocation();
+      throw withAuditSubject(
+        complete ? refreshTokenReused() : new IncompleteReuseRevocation(),
+        rotation.userId,
+      );
     }
     if (this.refusedHere(id) || this.revocations.isRevoked(id)) {
       this.logger.debug({ event: 'refresh_token_revoked' });
@@ -724,6 +731,7 @@ export class EzidCallbackService {
       refreshId: next.refreshToken ? refreshTokenRevocationId(next.refreshToken) : undefined,
       accessId,
       accessExpMs: accessExpMs + this.toleranceMs(),
+      userId: next.user.id,
     };
     this.rotated.set(id, rotation);
     const shared = this.shared;

@@ -13,6 +13,8 @@ export interface EzidSharedRotation {
   readonly refreshId?: string;
   readonly accessId?: string;
   readonly accessExpMs: number;
+  /** The user of the rotated session (`sub`), named in the audit event of a reuse. */
+  readonly userId?: string;
 }
 
 /** How long a rotation's result is kept for the instances that were waiting on its lock. */
@@ -152,6 +154,7 @@ export class EzidSharedRefresh {
             refreshId: typeof r.refreshId === 'string' ? r.refreshId : undefined,
             accessId: typeof r.accessId === 'string' ? r.accessId : undefined,
             accessExpMs: r.accessExpMs,
+            userId: typeof r.userId === 'string' ? r.userId : undefined,
           }
         : undefined;
     } catch {

@@ -9,6 +9,7 @@ import {
   resolveEndpointTable,
 } from './ezid-endpoints';
 import { redactProviderText } from './ezid-redact';
+import type { EzidCallProbe, EzidCallTarget, EzidTelemetry } from '../telemetry/ezid-telemetry';
 
 const PACKAGE_VERSION: string = (require('../../package.json') as { version: string }).version;
 
@@ -43,8 +44,12 @@ class ResponseTooLarge extends Error {}
 export class EzidHttpClient {
   private readonly logger = new Logger('EzidService');
   readonly endpoints: Readonly<Record<EzidEndpointName, EzidEndpointDefinition>>;
+  private readonly targets = new Map<EzidEndpointName, EzidCallTarget>();
 
-  constructor(private readonly options: EzidHttpClientOptions) {
+  constructor(
+    private readonly options: EzidHttpClientOptions,
+    private readonly telemetry?: EzidTelemetry,
+  ) {
     this.endpoints = resolveEndpointTable(options.endpoints);
   }
 
@@ -59,7 +64,27 @@ export class EzidHttpClient {
   }
 
   /** Performs a call and returns the parsed JSON body (a 2xx without `success: false`). */
-  async request(name: EzidEndpointName, call: EzidCall = {}): Promise<unknown> {
+  request(name: EzidEndpointName, call: EzidCall = {}): Promise<unknown> {
+    const t = this.telemetry;
+    if (t) return t.traceEzidCall(this.target(name), (probe) => this.send(name, call, probe));
+    return this.send(name, call);
+  }
+
+  /** What a span may say of an endpoint: its name, method, path template and host (never a value). */
+  private target(name: EzidEndpointName): EzidCallTarget {
+    let t = this.targets.get(name);
+    if (t === undefined) {
+      const def = this.endpoints[name];
+      const base = new URL(def.base === 'legacy' ? this.options.legacyApiBaseUrl : this.options.apiBaseUrl);
+      const port = base.port ? Number(base.port) : base.protocol === 'https:' ? 443 : 80;
+      const pathTemplate = (base.pathname.replace(/\/+$/, '') + def.path).split(/[?#]/, 1)[0];
+      t = Object.freeze({ endpoint: name, method: def.method, pathTemplate, host: base.hostname, port });
+      this.targets.set(name, t);
+    }
+    return t;
+  }
+
+  private async send(name: EzidEndpointName, call: EzidCall, probe?: EzidCallProbe): Promise<unknown> {
     const def = this.endpoints[name];
     const secrets = this.secretsOf(call);
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': EZID_USER_AGENT };
@@ -93,6 +118,7 @@ export class EzidHttpClient {
     try {
       for (;;) {
         attempt += 1;
+        if (probe) probe.attempts = attempt;
         let retryable: Error;
         try {
           const res = await fetch(url, {
@@ -102,6 +128,7 @@ export class EzidHttpClient {
             redirect: 'manual',
             signal: controller.signal,
           });
+          if (probe) probe.status = res.status;
           if (RETRYABLE_STATUS.has(res.status) && attempt < maxAttempts) {
             await res.body?.cancel().catch(() => undefined);
             retryable = this.apiError(name, res.status, undefined, secrets);

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { EzidObserver } from '../common/ezid-observer';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import { EzidHttpClient } from './ezid-http.client';
@@ -283,8 +284,8 @@ export class EzidService {
   /** Multi-factor authentication: TOTP enrollment, challenges, backup codes. */
   readonly mfa: EzidMfaApi;
 
-  constructor(@InjectEzidOptions() options: ResolvedEzidOptions) {
-    const http = (this.http = new EzidHttpClient(options));
+  constructor(@InjectEzidOptions() options: ResolvedEzidOptions, @Optional() observer?: EzidObserver) {
+    const http = (this.http = new EzidHttpClient(options, observer?.telemetry));
 
     this.magicLink = {
       send: async (email) =>

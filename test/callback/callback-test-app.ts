@@ -1,4 +1,4 @@
-import type { INestApplication, Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { createServer } from 'node:net';
@@ -93,6 +93,9 @@ export interface StartOptions {
   customize?: (b: TestingModuleBuilder) => TestingModuleBuilder;
   /** App controllers mounted next to the callback controller (paths under `/x`). */
   controllers?: Type<unknown>[];
+  /** More modules and providers of the app (e.g. `EventEmitterModule.forRoot()` and listeners). */
+  imports?: DynamicModule[];
+  providers?: Type<unknown>[];
 }
 
 /** A real Nest app on 127.0.0.1 (Express or Fastify) with the callback controller, against `emu`. */
@@ -118,9 +121,11 @@ export async function startCallbackApp(o: StartOptions): Promise<CallbackTestApp
   };
   const builder = Test.createTestingModule({
     imports: [
+      ...(o.imports ?? []),
       o.async ? EzidModule.forRootAsync({ useFactory: async () => options }) : EzidModule.forRoot(options),
     ],
     controllers: o.controllers ?? [],
+    providers: o.providers ?? [],
   });
   const moduleRef = await (o.customize ? o.customize(builder) : builder).compile();
   const app =

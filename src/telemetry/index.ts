@@ -1,0 +1,1 @@
+export { EZID_INSTRUMENTATION_SCOPE, EZID_METRICS } from './ezid-telemetry';
