@@ -91,6 +91,31 @@ describe('package manifest', () => {
     }
   });
 
+  it('loads no optional integration peer from the package entry point (lazy require only)', () => {
+    const integrationPeers = [
+      '@nestjs/swagger',
+      '@nestjs/terminus',
+      '@nestjs/event-emitter',
+      '@opentelemetry/api',
+      'ioredis',
+    ];
+    for (const name of integrationPeers) {
+      expect(pkg.peerDependenciesMeta[name]).toEqual({ optional: true });
+    }
+    jest.isolateModules(() => {
+      for (const name of integrationPeers) {
+        jest.doMock(name, () => {
+          throw new Error(`${name} was loaded`);
+        });
+      }
+      const entry = require('../../src') as Record<string, unknown>;
+      for (const name of ['applyEzidOpenApi', 'EzidHealthIndicator', 'EzidContext', 'EzidModule']) {
+        expect(entry[name]).toBeDefined();
+      }
+    });
+    for (const name of integrationPeers) jest.dontMock(name);
+  });
+
   it('keeps what only the emulator needs out of a production install: otplib and qrcode are optional peers', () => {
     for (const name of ['otplib', 'qrcode']) {
       expect(pkg.dependencies[name]).toBeUndefined();
