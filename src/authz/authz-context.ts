@@ -1,4 +1,4 @@
-import type { ExecutionContext } from '@nestjs/common';
+import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { ezidUserCarriers, getEzidUser, graphqlRequest } from '../common/ezid-user-context';
 import { rpcHeaderCarriers } from '../auth/token-extractor';
 import type { EzidTenant, EzidUser } from '../interfaces/ezid-user.interface';
@@ -176,19 +176,20 @@ export function getEzidTenant(context: ExecutionContext): EzidTenant | undefined
   return undefined;
 }
 
-/** Requests `EzidRolesGuard` let through anonymously on a `@Public()` route without a rule. Internal. */
-const ANONYMOUS_PASSES = new WeakSet<object>();
+/** Requests an `EzidRolesGuard` let through anonymously on a `@Public()` route without a rule, with that guard. Internal. */
+const ANONYMOUS_PASSES = new WeakMap<object, CanActivate>();
 
 /**
- * Records (`true`) or clears that `EzidRolesGuard` allowed this request without a user, so
- * `EzidDeferredAuthorizationInterceptor` authorizes it if a later guard (Passport) attaches one. Internal.
+ * Records (with the guard) or clears (`undefined`) that an `EzidRolesGuard` allowed this request
+ * without a user, so the deferred authorization (`EZID_DEFERRED_AUTHORIZATION`, the last guard of every
+ * `@Public()` handler) runs that guard again if a later guard (Passport) attaches one. Internal.
  */
-export function markAnonymousPass(view: AuthzView, anonymous: boolean): void {
-  if (anonymous) ANONYMOUS_PASSES.add(view.request);
+export function markAnonymousPass(view: AuthzView, guard: CanActivate | undefined): void {
+  if (guard) ANONYMOUS_PASSES.set(view.request, guard);
   else ANONYMOUS_PASSES.delete(view.request);
 }
 
-/** Whether `EzidRolesGuard` last let this request through without a user. Internal. */
-export function wasAnonymousPass(view: AuthzView): boolean {
-  return ANONYMOUS_PASSES.has(view.request);
+/** The guard that last let this request through without a user, if the last one did. Internal. */
+export function anonymousPassBy(view: AuthzView): CanActivate | undefined {
+  return ANONYMOUS_PASSES.get(view.request);
 }

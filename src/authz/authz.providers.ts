@@ -1,12 +1,11 @@
 import type { DynamicModule, NestInterceptor, Provider } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR, DiscoveryService } from '@nestjs/core';
-import { defer } from 'rxjs';
+import { APP_GUARD, APP_INTERCEPTOR, DiscoveryService, Reflector } from '@nestjs/core';
 import { EzidHttpHeadersInterceptor } from '../common/ezid-http-headers.interceptor';
 import { EZID_MODULE_OPTIONS } from '../ezid.module-definition';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { EzidAuthorizationHookRegistry } from './authorization-hook.registry';
 import { EzidAuthorizer } from './ezid-authorizer';
-import { EzidDeferredAuthorizationInterceptor } from './ezid-deferred-authorization.interceptor';
+import { appendDeferredAuthorization } from './ezid-deferred-authorization';
 import { EzidApiProfileSource } from './ezid-api-profile.source';
 import { EZID_PROFILE_SOURCE, EzidProfileStore } from './ezid-profile.source';
 import { EzidRolesGuard } from './ezid-roles.guard';
@@ -20,23 +19,33 @@ const globalRolesGuard: Provider = {
 };
 
 /**
- * The module's two app-wide interceptors registered as one: `EzidHttpHeadersInterceptor` around
- * `EzidDeferredAuthorizationInterceptor`, the order two registrations gave (so the deferred check's
- * 403s and 503s get their headers too). Nest wraps every app-wide interceptor in its own layer (an
- * async step, a `defer`, an async-scope binding and a `mergeAll`) on every request of every route; one
- * registration pays that once. The inner call is deferred to subscription, as Nest's layer defers it,
- * so an error it throws reaches the headers interceptor as an error of the stream.
+ * `EzidHttpHeadersInterceptor` app-wide, only with `profile.source: 'api'`: the one configuration in
+ * which the module's services called from a handler (`EzidAuthorizer.check()`, `EzidProfileStore`)
+ * throw an exception with headers (503 `idp_unavailable` with `Retry-After`). Otherwise nothing: any
+ * app-wide interceptor makes Nest run every route of the app through its interceptor pipeline
+ * (rxjs), which Nest skips for a route without one. A factory that gives `null` registers nothing.
  */
-const ezidInterceptors: Provider = {
+const ezidHeadersInterceptor: Provider = {
   provide: APP_INTERCEPTOR,
-  useFactory: (
-    headers: EzidHttpHeadersInterceptor,
-    deferred: EzidDeferredAuthorizationInterceptor,
-  ): NestInterceptor => ({
-    intercept: (context, next) =>
-      headers.intercept(context, { handle: () => defer(() => deferred.intercept(context, next)) }),
-  }),
-  inject: [EzidHttpHeadersInterceptor, EzidDeferredAuthorizationInterceptor],
+  useFactory: (options: ResolvedEzidOptions, headers: EzidHttpHeadersInterceptor): NestInterceptor | null =>
+    options.profile.source === 'api' ? headers : null,
+  inject: [EZID_MODULE_OPTIONS, EzidHttpHeadersInterceptor],
+};
+
+/** Internal token of the provider that appends the deferred authorization to the `@Public()` handlers. */
+const EZID_DEFERRED_AUTHORIZATION_SETUP = Symbol('nestjs-ezid:deferred-authorization-setup');
+
+/**
+ * Appends `EZID_DEFERRED_AUTHORIZATION` to the guards of every `@Public()` handler while the providers
+ * are instantiated: Nest reads a route's guards when it builds the route, before any lifecycle hook.
+ */
+const deferredAuthorizationSetup: Provider = {
+  provide: EZID_DEFERRED_AUTHORIZATION_SETUP,
+  useFactory: (discovery: DiscoveryService, reflector: Reflector): true => {
+    appendDeferredAuthorization(discovery, reflector);
+    return true;
+  },
+  inject: [DiscoveryService, Reflector],
 };
 
 /**
@@ -52,8 +61,8 @@ export const authzProviders: Provider[] = [
   EzidRolesGuard,
   globalRolesGuard,
   EzidHttpHeadersInterceptor,
-  EzidDeferredAuthorizationInterceptor,
-  ezidInterceptors,
+  ezidHeadersInterceptor,
+  deferredAuthorizationSetup,
   DiscoveryService,
 ];
 export const authzExports: NonNullable<DynamicModule['exports']> = [

@@ -125,9 +125,9 @@ export class EzidRolesGuard implements CanActivate {
     // A context this guard does not understand: deny, never allow (unless nothing is asked of it).
     if (!view) return openRoute ? this.runHooks(context) : false;
     // A public route without a rule, called anonymously: nothing to check now. If a later guard
-    // (Passport's AuthGuard('ezid-jwt')) attaches a user, EzidDeferredAuthorizationInterceptor runs
-    // this guard again, so the membership check and the hooks see that user.
-    markAnonymousPass(view, openRoute && !view.user);
+    // (Passport's AuthGuard('ezid-jwt')) attaches a user, the deferred authorization (the last guard
+    // of every @Public() handler) runs this guard again, so the membership check and the hooks see it.
+    markAnonymousPass(view, openRoute && !view.user ? this : undefined);
     if (openRoute && !view.user) return this.runHooks(context);
 
     let candidates: unknown[];

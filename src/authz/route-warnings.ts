@@ -9,6 +9,7 @@ import {
 import { ApplicationConfig, ModulesContainer } from '@nestjs/core';
 import type { DiscoveryService, Reflector } from '@nestjs/core';
 import {
+  EZID_DEFERRED_AUTHORIZATION_MARKER,
   EZID_ROLES_GUARD_MARKER,
   PERMISSIONS_METADATA,
   PUBLIC_METADATA,
@@ -61,12 +62,15 @@ function guardClass(guard: unknown): unknown {
   return typeof guard === 'function' ? guard : (guard as { constructor?: unknown } | null)?.constructor;
 }
 
-/** A route's `@UseGuards()` entries in Nest's order: the class's, then the handler's. */
+/**
+ * A route's `@UseGuards()` entries in Nest's order: the class's, then the handler's (without the
+ * deferred authorization the module appends to `@Public()` handlers).
+ */
 function routeGuards(cls: object, handler: object): unknown[] {
   return [
     ...((Reflect.getMetadata(GUARDS_METADATA, cls) as unknown[] | undefined) ?? []),
     ...((Reflect.getMetadata(GUARDS_METADATA, handler) as unknown[] | undefined) ?? []),
-  ];
+  ].filter((g) => (g as Record<symbol, unknown> | null)?.[EZID_DEFERRED_AUTHORIZATION_MARKER] !== true);
 }
 
 /** Whether `guard` (a class or an instance in `@UseGuards()`) is `EzidRolesGuard` or a subclass. */
@@ -151,8 +155,8 @@ function isEzidAuthGuard(guard: unknown): boolean {
 
 /**
  * The Passport short form: `@UseGuards()` (without `EzidAuthGuard`) ends with a guard other than
- * `EzidRolesGuard`, so a user that guard attaches is authorized only by
- * `EzidDeferredAuthorizationInterceptor`, after the app's own app-wide interceptors.
+ * `EzidRolesGuard`, so a user that guard attaches is authorized only by the deferred authorization the
+ * module appends to the handler's guards, which the route's own `@UseGuards()` does not show.
  */
 function endsWithAnotherGuard(guards: readonly unknown[]): boolean {
   const others = guards.filter((g) => !isEzidAuthGuard(g));
@@ -217,8 +221,8 @@ export function routeWarnings(
               out.add(
                 `${route} is @Public() and its @UseGuards() does not end with EzidRolesGuard: a user a later ` +
                   `guard attaches (AuthGuard('ezid-jwt')) is authorized (tenant membership, hooks) only by ` +
-                  `EzidDeferredAuthorizationInterceptor, after your own app-wide interceptors (a cache ` +
-                  `interceptor would answer first). List EzidRolesGuard last: ` +
+                  `the deferred authorization nestjs-ezid appends after the route's guards, which the route ` +
+                  `does not show. List EzidRolesGuard last: ` +
                   `@UseGuards(AuthGuard('ezid-jwt'), EzidRolesGuard).`,
               );
             }

@@ -30,3 +30,9 @@ export const PERMISSIONS_METADATA = Reflector.createDecorator<CompiledRule>();
  * route lists it in `@UseGuards()` without importing the guard. Internal.
  */
 export const EZID_ROLES_GUARD_MARKER = Symbol.for('nestjs-ezid:roles-guard');
+
+/**
+ * Marks the deferred authorization the module appends to the guards of `@Public()` handlers, so the
+ * boot checks leave it out of a route's `@UseGuards()` without importing it. Internal.
+ */
+export const EZID_DEFERRED_AUTHORIZATION_MARKER = Symbol.for('nestjs-ezid:deferred-authorization');

@@ -1,8 +1,12 @@
 // A 503 thrown by EzidAuthorizer inside a controller carries Retry-After, like the guard's: the module's
-// interceptor applies the exception's headers, and the app's own exception filters still see it.
+// interceptor applies the exception's headers, and the app's own exception filters still see it. The
+// interceptor is registered with profile.source 'api' only: with the token profile nothing the module
+// offers a handler throws one, and any app-wide interceptor puts every route through Nest's rxjs pipeline.
 import { ArgumentsHost, Catch, Controller, ExceptionFilter, Get, HttpException } from '@nestjs/common';
+import { ApplicationConfig } from '@nestjs/core';
 import type { EzidUser } from '../../src';
 import { CurrentUser, EzidAuthorizer } from '../../src';
+import { EzidHttpHeadersInterceptor } from '../../src/common/ezid-http-headers.interceptor';
 import { EMULATOR_IDS, EzidEmulator } from '../../src/testing';
 import { type AuthzApp, PLATFORMS, bearer, startAuthzApp } from './authz-test-app';
 
@@ -70,6 +74,19 @@ describe.each(PLATFORMS)('EzidAuthorizer 503 in a controller on %s', (platform) 
     const ok = await app.get('/svc/check', bearer(tokenFor('demo@example.com')));
     expect(ok.status).toBe(200);
     expect(ok.headers.get('retry-after')).toBeNull();
+  });
+
+  it('the module registers an app-wide interceptor with the API profile only', async () => {
+    const globalInterceptors = (a: AuthzApp) =>
+      a.app.get(ApplicationConfig).getGlobalInterceptors().filter(Boolean);
+    const tokenApp = await startAuthzApp(platform, emu, [AuthorizerController], {});
+    apps.push(tokenApp);
+    expect(globalInterceptors(tokenApp)).toEqual([]);
+    const apiApp = await startAuthzApp(platform, emu, [AuthorizerController], { profile: { source: 'api' } });
+    apps.push(apiApp);
+    const registered = globalInterceptors(apiApp);
+    expect(registered).toHaveLength(1);
+    expect(registered[0]).toBeInstanceOf(EzidHttpHeadersInterceptor);
   });
 
   it("the app's own global filter still handles the exception, and the header is kept", async () => {

@@ -1,7 +1,7 @@
 // The Passport recipe: `@Public() @UseGuards(AuthGuard('ezid-jwt'))`. Passport attaches the user after
 // the app-wide EzidRolesGuard ran; the membership check and the authorization hooks must still see
-// that user (the app-wide deferred-authorization interceptor, or EzidRolesGuard listed after the
-// Passport guard). Rules are never skipped. Express and Fastify, the emulator's tokens over real HTTP.
+// that user (the deferred authorization the module appends to the guards of @Public() handlers, or
+// EzidRolesGuard listed after the Passport guard). Rules are never skipped. Express and Fastify, the emulator's tokens over real HTTP.
 import {
   CallHandler,
   CanActivate,
@@ -42,7 +42,7 @@ class BlockBobGuard implements CanActivate {
   }
 }
 
-/** An app's own app-wide interceptor that answers from a URL-keyed cache (it runs before the module's). */
+/** An app's own app-wide interceptor that answers from a URL-keyed cache (interceptors run after every guard). */
 @Injectable()
 class UrlCacheInterceptor implements NestInterceptor {
   private readonly cache = new Map<string, unknown>();
@@ -218,6 +218,15 @@ describe.each(PLATFORMS)('the Passport recipe on %s', (platform) => {
       expect(await outcomeOf(await app.get(`/pp/listed/orgs/${A}`, bearer(bob)))).toBe(
         '403 tenant_forbidden',
       );
+    });
+
+    it('the short form is authorized in the guard phase too, before any interceptor: a cached answer never reaches a non-member', async () => {
+      const outsider = emu.mintAccessToken('outsider@example.com');
+      expect(await outcomeOf(await app.get(`/pp/orgs/${A}`, bearer(alice)))).toBe(200);
+      expect(await outcomeOf(await app.get(`/pp/orgs/${A}`, bearer(outsider)))).toBe('403 tenant_forbidden');
+      expect(await outcomeOf(await app.get(`/pp/orgs/${A}`, bearer(bob)))).toBe('403 tenant_forbidden');
+      expect(await outcomeOf(await app.get('/pp/me', bearer(demo)))).toBe(200);
+      expect(await outcomeOf(await app.get('/pp/me', bearer(bob)))).toBe('403 access_denied');
     });
   });
 });
