@@ -44,10 +44,15 @@ export interface EzidHealthReport {
   };
 }
 
-/** The result of `EzidHealthIndicator.isHealthy()`: Terminus's `HealthIndicatorResult` shape. */
+/**
+ * The result of `EzidHealthIndicator.isHealthy()`: Terminus's `HealthIndicatorResult` shape. `status` is
+ * typed as Terminus 11 declares it (`'up' | 'down'`) so the result fits `HealthCheckService.check()` on
+ * Terminus 11 and 12; on Terminus 12.1 and later a degraded report's status is `'degraded'` at run time
+ * (on Terminus 11 it is `'up'` with `degraded: true`).
+ */
 export type EzidHealthIndicatorResult<Key extends string = string> = Record<
   Key,
-  { status: EzidHealthStatus } & Record<string, unknown>
+  { status: 'up' | 'down' } & Record<string, unknown>
 >;
 
 interface ApiProbe {

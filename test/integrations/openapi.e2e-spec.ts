@@ -262,7 +262,8 @@ describe.each<Platform>(['express', 'fastify'])('applyEzidOpenApi (%s)', (platfo
       );
       app.setGlobalPrefix('api', { exclude: [{ path: 'pub', method: RequestMethod.GET }] });
       app.enableVersioning({ type: VersioningType.URI });
-      await app.init();
+      // As an app's main.ts does: document and serve the docs before listen() (which runs init()); on
+      // Express, routes added after init() sit behind Nest's 404 handler (@nestjs/swagger 11).
       // The app names its operations itself: the helper must not rely on operationId.
       const raw = SwaggerModule.createDocument(
         app,
