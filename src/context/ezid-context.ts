@@ -56,6 +56,12 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const RESPONSE_SCOPES = new WeakMap<object, EzidContextScope[]>();
 const CONNECTIONS = new WeakMap<object, ConnectionLife>();
 
+/** An HTTP response (Node's, or a Fastify reply around one); not Mercurius's subscription `reply`. */
+function isResponse(v: unknown): boolean {
+  const raw = isObject(v) && isObject(v.raw) ? v.raw : v;
+  return isObject(raw) && typeof raw.once === 'function';
+}
+
 function closeWithResponse(response: unknown, scope: EzidContextScope): void {
   const raw = isObject(response) && isObject(response.raw) ? response.raw : response;
   if (!isObject(raw) || typeof raw.once !== 'function') return;
@@ -94,10 +100,15 @@ function bindLifetime(context: ExecutionContext, scope: EzidContextScope): void 
   const type = context.getType<string>();
   if (type === 'http') closeWithResponse(context.switchToHttp().getResponse<unknown>(), scope);
   else if (type === 'graphql') {
-    const gql = context.getArgs()[2] as { res?: unknown; reply?: unknown } | undefined;
-    const response = gql?.res ?? gql?.reply;
+    // Over HTTP the response: the context's (`res`, `reply`), else Express's `req.res` (a context
+    // function returning only `{ req }`). Over graphql-ws the connection: the context's `socket` or
+    // `extra.socket` (Apollo), else the upgrade request's socket (Mercurius, `extra.request`).
+    const gql = context.getArgs()[2] as
+      { res?: unknown; reply?: unknown; socket?: unknown; extra?: { socket?: unknown } } | undefined;
+    const request = graphqlRequest(context);
+    const response = [gql?.res, gql?.reply, request?.res].find(isResponse);
     if (response !== undefined) closeWithResponse(response, scope);
-    else bindConnection(isObject(gql) ? (gql as Record<string, unknown>).socket : undefined, scope);
+    else bindConnection(gql?.socket ?? gql?.extra?.socket ?? request?.socket, scope);
   } else if (type === 'ws') bindConnection(context.switchToWs().getClient<unknown>(), scope);
   else if (type === 'rpc') {
     // TCP: `TcpContext.getSocketRef()` is the connection's `TcpSocket` (its `netSocket` the net.Socket).
