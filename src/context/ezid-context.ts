@@ -22,6 +22,8 @@ class EzidContextScope {
   resource: object | undefined;
   /** The synchronous run that entered the scope has ended. */
   settled = false;
+  /** What the resource held before this scope (and the scopes entered before it in the same run). */
+  base: EzidContextScope | undefined;
   connection: ConnectionLife | undefined;
 
   constructor(
@@ -49,6 +51,7 @@ const storage = new AsyncLocalStorage<EzidContextScope>();
  * Node 24's AsyncContextFrame restores the frame after every callback instead. Feature-detected.
  */
 const RESOURCE_BOUND = Object.hasOwn(storage, 'kResourceStore');
+const RESOURCE_STORE = (storage as unknown as { kResourceStore?: symbol }).kResourceStore;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
@@ -133,9 +136,16 @@ export function enterEzidContext(context: ExecutionContext): void {
   const scope = new EzidContextScope(context, args);
   storage.enterWith(scope);
   if (RESOURCE_BOUND) {
-    scope.resource = executionAsyncResource();
+    const resource = executionAsyncResource() as Record<symbol, unknown>;
+    scope.resource = resource;
+    scope.base = current && current.resource === resource && !current.settled ? current.base : current;
+    // Once the synchronous run ends, give the resource back what it held (Node 24's semantics): what
+    // that run started carries the scope; what the connection runs later (and derives) does not.
     queueMicrotask(() => {
       scope.settled = true;
+      if (RESOURCE_STORE !== undefined && resource[RESOURCE_STORE] === scope)
+        resource[RESOURCE_STORE] = scope.base;
+      scope.base = undefined;
     });
   }
   bindLifetime(context, scope);
