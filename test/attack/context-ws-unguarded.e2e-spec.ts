@@ -77,5 +77,28 @@ describe.each(PLATFORMS.flatMap((p) => noAppGuard.map((n) => [p, n] as const)))(
         { event: 'peek', data: { now: null, later: null } },
       ]);
     });
+
+    // Without an app-wide guard, the unguarded handler of the second message of one packet sees the first
+    // message's user (docs/context.md, the limit of messages in one packet): only the guarded case is kept.
+    (none ? it.skip : it)('two messages in one packet: the unguarded one sees no user', async () => {
+      const ws = new WebSocket(`${app.url.replace('http', 'ws')}/peek`);
+      await new Promise((r, j) => ws.once('open', r).once('error', j));
+      const replies: unknown[] = [];
+      const two = new Promise<void>((r) =>
+        ws.on('message', (m: Buffer) => {
+          replies.push(JSON.parse(m.toString()));
+          if (replies.length === 2) r();
+        }),
+      );
+      const token = emu.mintAccessToken('demo@example.com');
+      const sock = (ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+      sock.cork();
+      ws.send(JSON.stringify({ event: 'auth', data: { headers: { authorization: `Bearer ${token}` } } }));
+      ws.send(JSON.stringify({ event: 'peek', data: {} }));
+      sock.uncork();
+      await two;
+      ws.close();
+      expect(replies).toContainEqual({ event: 'peek', data: { now: null, later: null } });
+    });
   },
 );
