@@ -22,6 +22,8 @@ class EzidContextScope {
   resource: object | undefined;
   /** The synchronous run that entered the scope has ended. */
   settled = false;
+  /** What the resource held before this scope (and the scopes entered before it in the same run). */
+  base: EzidContextScope | undefined;
   connection: ConnectionLife | undefined;
 
   constructor(
@@ -49,12 +51,19 @@ const storage = new AsyncLocalStorage<EzidContextScope>();
  * Node 24's AsyncContextFrame restores the frame after every callback instead. Feature-detected.
  */
 const RESOURCE_BOUND = Object.hasOwn(storage, 'kResourceStore');
+const RESOURCE_STORE = (storage as unknown as { kResourceStore?: symbol }).kResourceStore;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
 /** Scopes to close when an HTTP response closes (one per request; one per field resolution on GraphQL). */
 const RESPONSE_SCOPES = new WeakMap<object, EzidContextScope[]>();
 const CONNECTIONS = new WeakMap<object, ConnectionLife>();
+
+/** An HTTP response (Node's, or a Fastify reply around one); not Mercurius's subscription `reply`. */
+function isResponse(v: unknown): boolean {
+  const raw = isObject(v) && isObject(v.raw) ? v.raw : v;
+  return isObject(raw) && typeof raw.once === 'function';
+}
 
 function closeWithResponse(response: unknown, scope: EzidContextScope): void {
   const raw = isObject(response) && isObject(response.raw) ? response.raw : response;
@@ -94,10 +103,15 @@ function bindLifetime(context: ExecutionContext, scope: EzidContextScope): void 
   const type = context.getType<string>();
   if (type === 'http') closeWithResponse(context.switchToHttp().getResponse<unknown>(), scope);
   else if (type === 'graphql') {
-    const gql = context.getArgs()[2] as { res?: unknown; reply?: unknown } | undefined;
-    const response = gql?.res ?? gql?.reply;
+    // Over HTTP the response: the context's (`res`, `reply`), else Express's `req.res` (a context
+    // function returning only `{ req }`). Over graphql-ws the connection: the context's `socket` or
+    // `extra.socket` (Apollo), else the upgrade request's socket (Mercurius, `extra.request`).
+    const gql = context.getArgs()[2] as
+      { res?: unknown; reply?: unknown; socket?: unknown; extra?: { socket?: unknown } } | undefined;
+    const request = graphqlRequest(context);
+    const response = [gql?.res, gql?.reply, request?.res].find(isResponse);
     if (response !== undefined) closeWithResponse(response, scope);
-    else bindConnection(isObject(gql) ? (gql as Record<string, unknown>).socket : undefined, scope);
+    else bindConnection(gql?.socket ?? gql?.extra?.socket ?? request?.socket, scope);
   } else if (type === 'ws') bindConnection(context.switchToWs().getClient<unknown>(), scope);
   else if (type === 'rpc') {
     // TCP: `TcpContext.getSocketRef()` is the connection's `TcpSocket` (its `netSocket` the net.Socket).
@@ -122,9 +136,16 @@ export function enterEzidContext(context: ExecutionContext): void {
   const scope = new EzidContextScope(context, args);
   storage.enterWith(scope);
   if (RESOURCE_BOUND) {
-    scope.resource = executionAsyncResource();
+    const resource = executionAsyncResource() as Record<symbol, unknown>;
+    scope.resource = resource;
+    scope.base = current && current.resource === resource && !current.settled ? current.base : current;
+    // Once the synchronous run ends, give the resource back what it held (Node 24's semantics): what
+    // that run started carries the scope; what the connection runs later (and derives) does not.
     queueMicrotask(() => {
       scope.settled = true;
+      if (RESOURCE_STORE !== undefined && resource[RESOURCE_STORE] === scope)
+        resource[RESOURCE_STORE] = scope.base;
+      scope.base = undefined;
     });
   }
   bindLifetime(context, scope);
