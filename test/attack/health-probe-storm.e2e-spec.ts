@@ -114,8 +114,11 @@ describe.each(PLATFORMS)('a health probe storm on %s', (platform) => {
     expect(new Set(first.slice(30))).toEqual(new Set([503])); // an unknown kid while the JWKS fails: maybe a new key
     for (const p of first.slice(0, 20) as { status: number; text: string }[]) {
       expect(p.status).toBe(200); // degraded, not down: requests pass
-      const body = JSON.parse(p.text) as { details: { ezid: { status: string; jwks: { state: string } } } };
-      expect(body.details.ezid.status).toBe('degraded');
+      const body = JSON.parse(p.text) as {
+        details: { ezid: { status: string; degraded?: boolean; jwks: { state: string } } };
+      };
+      // Terminus 12.1: 'degraded'; Terminus 11 (the Nest 11 pass): 'up' with degraded: true.
+      expect(body.details.ezid.status === 'degraded' || body.details.ezid.degraded === true).toBe(true);
       expect(body.details.ezid.jwks.state).toBe('stale');
       for (const secret of [
         '127.0.0.1',
