@@ -40,6 +40,10 @@ afterAll(async () => {
 
 // Where app-wide guards do not reach gateways (Nest 11), simulated on any Nest by an app-wide guard that does nothing.
 const noAppGuard = [false, true];
+// Nest 12 runs app-wide guards on gateways; Nest 11 (CI's Nest 11 pass) does not, so there every variant is
+// the unguarded one.
+const APP_GUARDS_REACH_GATEWAYS =
+  Number((require('@nestjs/core/package.json') as { version: string }).version.split('.')[0]) >= 12;
 
 describe.each(PLATFORMS.flatMap((p) => noAppGuard.map((n) => [p, n] as const)))(
   'an unguarded WebSocket handler after a guarded message on %s (no app-wide guard: %s)',
@@ -80,25 +84,28 @@ describe.each(PLATFORMS.flatMap((p) => noAppGuard.map((n) => [p, n] as const)))(
 
     // Without an app-wide guard, the unguarded handler of the second message of one packet sees the first
     // message's user (docs/context.md, the limit of messages in one packet): only the guarded case is kept.
-    (none ? it.skip : it)('two messages in one packet: the unguarded one sees no user', async () => {
-      const ws = new WebSocket(`${app.url.replace('http', 'ws')}/peek`);
-      await new Promise((r, j) => ws.once('open', r).once('error', j));
-      const replies: unknown[] = [];
-      const two = new Promise<void>((r) =>
-        ws.on('message', (m: Buffer) => {
-          replies.push(JSON.parse(m.toString()));
-          if (replies.length === 2) r();
-        }),
-      );
-      const token = emu.mintAccessToken('demo@example.com');
-      const sock = (ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
-      sock.cork();
-      ws.send(JSON.stringify({ event: 'auth', data: { headers: { authorization: `Bearer ${token}` } } }));
-      ws.send(JSON.stringify({ event: 'peek', data: {} }));
-      sock.uncork();
-      await two;
-      ws.close();
-      expect(replies).toContainEqual({ event: 'peek', data: { now: null, later: null } });
-    });
+    (none || !APP_GUARDS_REACH_GATEWAYS ? it.skip : it)(
+      'two messages in one packet: the unguarded one sees no user',
+      async () => {
+        const ws = new WebSocket(`${app.url.replace('http', 'ws')}/peek`);
+        await new Promise((r, j) => ws.once('open', r).once('error', j));
+        const replies: unknown[] = [];
+        const two = new Promise<void>((r) =>
+          ws.on('message', (m: Buffer) => {
+            replies.push(JSON.parse(m.toString()));
+            if (replies.length === 2) r();
+          }),
+        );
+        const token = emu.mintAccessToken('demo@example.com');
+        const sock = (ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+        sock.cork();
+        ws.send(JSON.stringify({ event: 'auth', data: { headers: { authorization: `Bearer ${token}` } } }));
+        ws.send(JSON.stringify({ event: 'peek', data: {} }));
+        sock.uncork();
+        await two;
+        ws.close();
+        expect(replies).toContainEqual({ event: 'peek', data: { now: null, later: null } });
+      },
+    );
   },
 );
