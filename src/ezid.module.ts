@@ -10,7 +10,7 @@ import {
 import { clientControllers, clientExports, clientProviders } from './client/client.providers';
 import { contextExports, contextProviders } from './context/context.providers';
 import { healthExports, healthProviders } from './health/health.providers';
-import { EzidObserver } from './common/ezid-observer';
+import { EzidObserver } from './observer/ezid-observer';
 import { resolveEzidOptions } from './ezid-options.validation';
 import { storeExports, storeProviders } from './store/store.providers';
 import {

@@ -22,7 +22,7 @@ import { CanonicalBenchModule } from './canonical-app';
 import { EzidBenchModule } from './ezid-app';
 import { JoseBenchModule } from './jose-app';
 import { NoopGuardBenchModule, PlainBenchModule } from './plain-app';
-import { EzidObserver } from '../../src/common/ezid-observer';
+import { EzidObserver } from '../../src/observer/ezid-observer';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 type Platform = 'express' | 'fastify';

@@ -5,7 +5,7 @@ import {
   type EzidMonotonicClock,
   SYSTEM_MONOTONIC_CLOCK,
 } from '../common/monotonic-clock';
-import { EzidObserver } from '../common/ezid-observer';
+import { EzidObserver } from '../observer/ezid-observer';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { EZID_MODULE_OPTIONS, InjectEzidOptions } from '../ezid.module-definition';
 import { enterEzidContext } from '../context/ezid-context';

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, HttpException, Injectable, Logger, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { EzidHttpException } from '../common/ezid-http.exception';
-import { EZID_OBSERVER_OFF, EzidObserver } from '../common/ezid-observer';
+import { EZID_OBSERVER_OFF, EzidObserver } from '../observer/ezid-observer';
 import { applyEzidHeaders, toContextException } from '../common/http-context';
 import {
   csrfRejected,

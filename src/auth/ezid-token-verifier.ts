@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import * as crypto from 'node:crypto';
 import { BoundedCache } from '../common/bounded-cache';
-import { EZID_OBSERVER_OFF, EzidObserver } from '../common/ezid-observer';
+import { EZID_OBSERVER_OFF, EzidObserver } from '../observer/ezid-observer';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import type { EzidUser } from '../interfaces/ezid-user.interface';

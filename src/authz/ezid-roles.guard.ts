@@ -6,7 +6,7 @@ import { ezidAuthFailure } from '../auth/ezid-auth.guard';
 import { EzidTokenError } from '../auth/ezid-token.errors';
 import { setResponseHeader, toContextException } from '../common/http-context';
 import { EzidHttpException } from '../common/ezid-http.exception';
-import { EZID_OBSERVER_OFF, EzidObserver } from '../common/ezid-observer';
+import { EZID_OBSERVER_OFF, EzidObserver } from '../observer/ezid-observer';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import type { EzidUser } from '../interfaces/ezid-user.interface';

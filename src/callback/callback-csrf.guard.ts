@@ -1,5 +1,5 @@
 import { CanActivate, ExecutionContext, Injectable, Logger, Optional } from '@nestjs/common';
-import { EZID_OBSERVER_OFF, EzidObserver } from '../common/ezid-observer';
+import { EZID_OBSERVER_OFF, EzidObserver } from '../observer/ezid-observer';
 import { EzidHttpException } from '../common/ezid-http.exception';
 import {
   csrfRejected,

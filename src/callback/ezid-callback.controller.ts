@@ -19,7 +19,7 @@ import { parseAuthorizationHeader } from '../auth/token-extractor';
 import { auditSubjectOf } from '../audit/audit-subject';
 import { EzidTokenVerifier } from '../auth/ezid-token-verifier';
 import { EzidHttpException } from '../common/ezid-http.exception';
-import { EZID_OBSERVER_OFF, EzidObserver } from '../common/ezid-observer';
+import { EZID_OBSERVER_OFF, EzidObserver } from '../observer/ezid-observer';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { Public } from '../decorators/public.decorator';
 import { isLoopbackHost, type ResolvedEzidOptions } from '../ezid-options.validation';

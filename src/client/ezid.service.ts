@@ -1,5 +1,5 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { EzidObserver } from '../common/ezid-observer';
+import { EzidObserver } from '../observer/ezid-observer';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import { EzidHttpClient } from './ezid-http.client';

@@ -5,7 +5,7 @@
 import { Controller, Get, Injectable, Post } from '@nestjs/common';
 import { EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
 import { EZID_AUDIT_EVENT_TYPES, type EzidAuditEvent, Roles } from '../../src';
-import { EzidObserver } from '../../src/common/ezid-observer';
+import { EzidObserver } from '../../src/observer/ezid-observer';
 import { resolveEzidOptions } from '../../src/ezid-options.validation';
 import { EMULATOR_IDS, EzidEmulator } from '../../src/testing';
 import {

@@ -319,7 +319,7 @@ describe('@opentelemetry/api is an optional peer', () => {
       const { resolveEzidOptions } =
         require('../../src/ezid-options.validation') as typeof import('../../src/ezid-options.validation');
       const { EzidObserver } =
-        require('../../src/common/ezid-observer') as typeof import('../../src/common/ezid-observer');
+        require('../../src/observer/ezid-observer') as typeof import('../../src/observer/ezid-observer');
       const base = { clientId: 'c', token: { jwksUri: 'https://idp.example/jwks', issuer: 'i' } };
       const auto = new EzidObserver(resolveEzidOptions(base));
       expect(auto.telemetry).toBeUndefined();

@@ -5,8 +5,8 @@ import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import type { EzidUser } from '../interfaces/ezid-user.interface';
 import { EzidTelemetry, loadOtelApi } from '../telemetry/ezid-telemetry';
-import type { CompiledRule } from './ezid-metadata';
-import { graphqlRequest } from './ezid-user-context';
+import type { CompiledRule } from '../common/ezid-metadata';
+import { graphqlRequest } from '../common/ezid-user-context';
 
 /** The request fields an audit origin reads (Express and Fastify alike). */
 interface RequestLike {
