@@ -148,15 +148,17 @@ export class EzidAuditTrail {
     const now = Date.now();
     if (now - this.lastFailureLogAt < FAILURE_LOG_INTERVAL_MS) return;
     this.lastFailureLogAt = now;
-    const name = err instanceof Error ? err.name.replace(/[^\w.-]/g, '').slice(0, 64) : typeof err;
-    this.logger.error({
-      event: 'audit_sink_failed',
-      sink,
-      auditEvent: event.type,
-      error: name,
-      failures: this.failures,
-    });
+    const failures = this.failures;
     this.failures = 0;
+    // Nothing here may throw: a sink's odd error (a `name` that is no string, a throwing getter) or a
+    // throwing logger would become an uncaught exception or an unhandled rejection.
+    try {
+      const errName: unknown = err instanceof Error ? err.name : undefined;
+      const name = typeof errName === 'string' ? errName.replace(/[^\w.-]/g, '').slice(0, 64) : typeof err;
+      this.logger.error({ event: 'audit_sink_failed', sink, auditEvent: event.type, error: name, failures });
+    } catch {
+      return;
+    }
   }
 }
 

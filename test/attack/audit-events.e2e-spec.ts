@@ -1,0 +1,105 @@
+import { Controller, Get, Param, UseGuards } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
+import { type EzidAuditEvent, Public, Roles } from '../../src';
+import { EzidEmulator } from '../../src/testing';
+import { CaptureLogger } from '../support/capture-logger';
+import { PLATFORMS, type TestApp, bearer, startApp } from '../auth/auth-test-app';
+
+@Controller()
+class AuditAttackController {
+  @Roles('Admin')
+  @Get('orgs/:tenantId/billing/:item')
+  billing(@Param('item') item: string) {
+    return { item };
+  }
+
+  @Get('plain/:secret')
+  plain() {
+    return { ok: true };
+  }
+
+  @Public()
+  @UseGuards(AuthGuard('ezid-jwt'))
+  @Get('passport')
+  passport() {
+    return { ok: true };
+  }
+}
+
+/** The audit hook's events, with a promise for the next one (no sleeps). */
+class Sink {
+  readonly events: EzidAuditEvent[] = [];
+  private waiters: Array<() => void> = [];
+  behaviour: (e: EzidAuditEvent) => unknown = () => undefined;
+  readonly onEvent = (e: EzidAuditEvent): void | Promise<void> => {
+    this.events.push(e);
+    for (const w of this.waiters.splice(0)) w();
+    return this.behaviour(e) as void | Promise<void>;
+  };
+  next(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+describe.each(PLATFORMS)('attack: audit events (%s)', (platform) => {
+  let emu: EzidEmulator;
+  let t: TestApp | undefined;
+  let sink: Sink;
+  let logger: CaptureLogger;
+
+  beforeAll(async () => {
+    emu = await EzidEmulator.start({ clientId: 'cli_auth_test', clientSecret: 'auth-test-secret' });
+  });
+  afterAll(() => emu.stop());
+  beforeEach(async () => {
+    sink = new Sink();
+    logger = new CaptureLogger();
+    t = await startApp(
+      platform,
+      emu,
+      {},
+      { audit: { onEvent: sink.onEvent }, telemetry: false },
+      [AuditAttackController],
+      logger,
+    );
+  });
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  it('a hook rejecting with an Error whose name is not a string is logged, and the app keeps serving', async () => {
+    let seen = 0;
+    sink.behaviour = () => {
+      seen += 1;
+      const err = new Error('hook failed');
+      (err as { name: unknown }).name = seen === 1 ? undefined : 42;
+      return seen === 1
+        ? Promise.reject(err)
+        : (() => {
+            throw err;
+          })();
+    };
+    const logged = new Promise<void>((resolve) => {
+      const push = logger.error.bind(logger);
+      logger.error = (m: unknown, ...r: unknown[]) => {
+        push(m, ...r);
+        resolve();
+      };
+    });
+    expect((await t!.get('/plain/x')).status).toBe(401);
+    await logged;
+    expect(logger.lines.join('\n')).toContain('audit_sink_failed');
+    expect((await t!.get('/plain/x')).status).toBe(401);
+  });
+
+  it('a token refused on the Passport path (AuthGuard("ezid-jwt")) emits token_rejected', async () => {
+    const next = sink.next();
+    expect((await t!.get('/passport', bearer('not.a.token'))).status).toBe(401);
+    await next;
+    expect(sink.events).toEqual([
+      expect.objectContaining({ type: 'token_rejected', code: 'token_malformed', route: 'GET /passport' }),
+    ]);
+    expect(sink.events[0].userId).toBeUndefined();
+  });
+});
