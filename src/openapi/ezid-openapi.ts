@@ -203,6 +203,9 @@ export function applyEzidOpenApi<T extends OpenAPIObjectLike>(
   const globalAuth = globalEzidAuth(config);
   const globalRoles = (config.getGlobalGuards?.() ?? []).some((g) => isRolesGuard(g));
   const passportGuard = AuthGuard(EZID_JWT_STRATEGY) as unknown;
+  const globalPassport = (config.getGlobalGuards?.() ?? []).some((g) =>
+    isOrExtends(guardType(g), passportGuard),
+  );
   const routes = collectRoutes(
     modules.values() as Iterable<never>,
     (modules as unknown as { applicationId?: string }).applicationId,
@@ -237,8 +240,10 @@ export function applyEzidOpenApi<T extends OpenAPIObjectLike>(
         reflector.get(ROLES_METADATA, t) !== undefined ||
         reflector.get(PERMISSIONS_METADATA, t) !== undefined,
     );
-    const isPublic = !hasRule && reflector.getAllAndOverride(PUBLIC_METADATA, targets) === true;
-    const optional = reflector.getAllAndOverride(OPTIONAL_AUTH_METADATA, targets) === true;
+    // Passport's AuthGuard('ezid-jwt') reads neither @Public() nor @OptionalAuth(): it always needs a token.
+    const passport = globalPassport || route.guards.some((g) => isOrExtends(guardType(g), passportGuard));
+    const isPublic = !hasRule && !passport && reflector.getAllAndOverride(PUBLIC_METADATA, targets) === true;
+    const optional = !passport && reflector.getAllAndOverride(OPTIONAL_AUTH_METADATA, targets) === true;
     const authGuarded =
       ezid.globalGuard ||
       globalAuth ||
