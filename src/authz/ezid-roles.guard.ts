@@ -301,6 +301,16 @@ export class EzidRolesGuard implements CanActivate {
       event: 'tenant_resolve_failed',
       error: error instanceof Error ? error.name.slice(0, 64) : typeof error,
     });
+    if (this.observer.active) {
+      const policy = this.getPolicy(context);
+      this.observer.accessDenied(
+        context,
+        'tenant_forbidden',
+        getAuthzView(context)?.user,
+        undefined,
+        policy.requirement,
+      );
+    }
     this.throwForbidden(context, 'tenant_forbidden');
   }
 

@@ -93,6 +93,36 @@ describe.each(PLATFORMS)('attack: audit events (%s)', (platform) => {
     expect((await t!.get('/plain/x')).status).toBe(401);
   });
 
+  it('a tenant resolver that throws (403 tenant_forbidden) emits access_denied', async () => {
+    await t!.close();
+    t = await startApp(
+      platform,
+      emu,
+      {},
+      {
+        audit: { onEvent: sink.onEvent },
+        telemetry: false,
+        tenant: {
+          resolve: () => {
+            throw new Error('no tenant in this host');
+          },
+        },
+      },
+      [AuditAttackController],
+    );
+    const next = sink.next();
+    const res = await t!.get('/plain/x', bearer(emu.tokenFor('alice@example.com')));
+    expect(res.status).toBe(403);
+    await next;
+    expect(sink.events).toEqual([
+      expect.objectContaining({
+        type: 'access_denied',
+        code: 'tenant_forbidden',
+        route: 'GET /plain/:secret',
+      }),
+    ]);
+  });
+
   it('a token refused on the Passport path (AuthGuard("ezid-jwt")) emits token_rejected', async () => {
     const next = sink.next();
     expect((await t!.get('/passport', bearer('not.a.token'))).status).toBe(401);
