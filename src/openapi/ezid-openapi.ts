@@ -68,7 +68,10 @@ export interface EzidOpenApiOptions {
 export interface EzidOpenApiExtension {
   /** No token is read (`@Public()` without a rule). */
   readonly public: boolean;
-  /** A token is optional (`@OptionalAuth()`): none passes with no user, an invalid one is 401. */
+  /**
+   * A token is optional (`@OptionalAuth()`): none passes with no user, an invalid one is 401. Never on
+   * a route with a rule or a tenant the roles guard checks (an anonymous request is refused there).
+   */
   readonly optional: boolean;
   /** A token is verified by `EzidAuthGuard` (global, or listed in `@UseGuards()`). */
   readonly authenticated: boolean;
@@ -275,7 +278,8 @@ export function applyEzidOpenApi<T extends OpenAPIObjectLike>(
     }
     const ext: EzidOpenApiExtension = {
       public: isPublic,
-      optional: optional && !isPublic,
+      // EzidRolesGuard refuses an anonymous request on a route with a rule (401) or naming a tenant (403).
+      optional: optional && !isPublic && !(authorized && (enforcedRule || tenant !== undefined)),
       authenticated,
       ...(roles.length ? { roles: roles.map(publicRule) } : {}),
       ...(permissions.length ? { permissions: permissions.map(publicRule) } : {}),

@@ -1,7 +1,7 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Public, applyEzidOpenApi } from '../../src';
+import { OptionalAuth, Public, Roles, applyEzidOpenApi } from '../../src';
 import { EzidEmulator } from '../../src/testing';
 import { PLATFORMS, type TestApp, startApp } from '../auth/auth-test-app';
 
@@ -23,6 +23,21 @@ class PassportController {
   subclass() {
     return { ok: true };
   }
+
+  // EzidRolesGuard answers 401 token_missing to an anonymous request on a route with a rule.
+  @OptionalAuth()
+  @Roles('Admin')
+  @Get('optional-with-rule')
+  optionalWithRule() {
+    return { ok: true };
+  }
+
+  // A tenant named in the path with no user: 403 tenant_forbidden, anonymous never passes.
+  @OptionalAuth()
+  @Get('optional-orgs/:tenantId')
+  optionalTenant() {
+    return { ok: true };
+  }
 }
 
 describe.each(PLATFORMS)('attack: OpenAPI of @Public() routes guarded by Passport (%s)', (platform) => {
@@ -38,10 +53,15 @@ describe.each(PLATFORMS)('attack: OpenAPI of @Public() routes guarded by Passpor
     await emu.stop();
   });
 
-  it.each(['/strategy', '/strategy-subclass'])(
-    '%s answers 401 without a token, and the document says it needs one',
-    async (path) => {
-      expect((await t.get(path)).status).toBe(401);
+  it.each([
+    ['/strategy', '/strategy', 401],
+    ['/strategy-subclass', '/strategy-subclass', 401],
+    ['/optional-with-rule', '/optional-with-rule', 401],
+    ['/optional-orgs/{tenantId}', '/optional-orgs/664e2686a1b2c3d4e5f60001', 403],
+  ])(
+    '%s refuses a request without a token, and the document says it needs one',
+    async (path, url, status) => {
+      expect((await t.get(url)).status).toBe(status);
       const doc = applyEzidOpenApi(t.app, SwaggerModule.createDocument(t.app, new DocumentBuilder().build()));
       const op = (doc.paths as unknown as Record<string, { get: Record<string, unknown> }>)[path].get;
       expect(op.security).toEqual([{ bearer: [] }]);
