@@ -351,6 +351,9 @@ export class EzidRolesGuard implements CanActivate {
    * one, and WebSocket / RPC get their exception type. Anything else is rethrown as is.
    */
   private hookFailed(context: ExecutionContext, error: unknown): never {
+    // A hook that refuses by throwing its own 403 denies as much as one that returns false.
+    if (this.observer.active && error instanceof HttpException && error.getStatus() === 403)
+      this.hookDenied(context);
     if (
       error instanceof HttpException &&
       error.getStatus() === 503 &&

@@ -1,6 +1,16 @@
-import { Controller, Get, Param, UseGuards } from '@nestjs/common';
+import {
+  type CanActivate,
+  Controller,
+  ForbiddenException,
+  Get,
+  Injectable,
+  Param,
+  UseGuards,
+} from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
 import { AuthGuard } from '@nestjs/passport';
-import { type EzidAuditEvent, Public, Roles } from '../../src';
+import { type EzidAuditEvent, EzidAuthorizationHook, EzidModule, Public, Roles } from '../../src';
 import { EzidEmulator } from '../../src/testing';
 import { CaptureLogger } from '../support/capture-logger';
 import { PLATFORMS, type TestApp, bearer, startApp } from '../auth/auth-test-app';
@@ -23,6 +33,15 @@ class AuditAttackController {
   @Get('passport')
   passport() {
     return { ok: true };
+  }
+}
+
+/** An authorization hook that refuses by throwing its own 403. */
+@Injectable()
+@EzidAuthorizationHook()
+class ThrowingHook implements CanActivate {
+  canActivate(): boolean {
+    throw new ForbiddenException('blocked by policy');
   }
 }
 
@@ -121,6 +140,43 @@ describe.each(PLATFORMS)('attack: audit events (%s)', (platform) => {
         route: 'GET /plain/:secret',
       }),
     ]);
+  });
+
+  it('an authorization hook refusing by throwing a 403 emits access_denied', async () => {
+    await t!.close();
+    t = undefined;
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        EzidModule.forRoot({
+          ...emu.moduleOptions(),
+          audit: { onEvent: sink.onEvent },
+          telemetry: false,
+        }),
+      ],
+      controllers: [AuditAttackController],
+      providers: [ThrowingHook],
+    }).compile();
+    const app =
+      platform === 'fastify'
+        ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
+        : moduleRef.createNestApplication({ logger: false });
+    await app.listen(0, '127.0.0.1');
+    try {
+      const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
+      const next = sink.next();
+      const res = await fetch(`${url}/plain/x`, { headers: bearer(emu.tokenFor('alice@example.com')) });
+      expect(res.status).toBe(403);
+      await next;
+      expect(sink.events).toEqual([
+        expect.objectContaining({
+          type: 'access_denied',
+          code: 'access_denied',
+          handler: 'AuditAttackController.plain',
+        }),
+      ]);
+    } finally {
+      await app.close();
+    }
   });
 
   it('a token refused on the Passport path (AuthGuard("ezid-jwt")) emits token_rejected', async () => {
