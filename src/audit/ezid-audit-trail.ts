@@ -107,7 +107,11 @@ export class EzidAuditTrail {
     if (origin.route !== undefined) event.route = origin.route;
     if (origin.handler !== undefined) event.handler = origin.handler;
     if (origin.ip !== undefined) event.ip = origin.ip;
-    if (fields) Object.assign(event, fields);
+    if (fields) {
+      Object.assign(event, fields);
+      // Lists too: a sink must not be able to change what the next sink sees.
+      for (const k of Object.keys(fields)) if (Array.isArray(event[k])) Object.freeze(event[k]);
+    }
     this.queue.push(Object.freeze(event) as unknown as EzidAuditEvent);
     if (!this.scheduled) {
       this.scheduled = true;

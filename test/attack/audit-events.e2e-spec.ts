@@ -179,6 +179,20 @@ describe.each(PLATFORMS)('attack: audit events (%s)', (platform) => {
     }
   });
 
+  it('an access_denied event is frozen through and through (a sink cannot rewrite what another sink sees)', async () => {
+    const next = sink.next();
+    const org1 = emu.tenantId('org1');
+    const res = await t!.get(`/orgs/${org1}/billing/x`, bearer(emu.tokenFor('alice@example.com')));
+    expect(res.status).toBe(403);
+    await next;
+    const [event] = sink.events;
+    expect(event).toMatchObject({ type: 'access_denied', roles: ['Admin'], tenantId: org1 });
+    expect(Object.isFrozen(event)).toBe(true);
+    if (event.type !== 'access_denied') throw new Error(event.type);
+    expect(Object.isFrozen(event.roles)).toBe(true);
+    expect(Object.isFrozen(event.permissions)).toBe(true);
+  });
+
   it('a token refused on the Passport path (AuthGuard("ezid-jwt")) emits token_rejected', async () => {
     const next = sink.next();
     expect((await t!.get('/passport', bearer('not.a.token'))).status).toBe(401);
