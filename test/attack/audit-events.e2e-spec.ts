@@ -5,6 +5,7 @@ import {
   Get,
   Injectable,
   Param,
+  Post,
   UseGuards,
 } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -32,6 +33,13 @@ class AuditAttackController {
   @UseGuards(AuthGuard('ezid-jwt'))
   @Get('passport')
   passport() {
+    return { ok: true };
+  }
+
+  @Public()
+  @UseGuards(AuthGuard('ezid-jwt'))
+  @Post('passport')
+  passportPost() {
     return { ok: true };
   }
 }
@@ -199,6 +207,28 @@ describe.each(PLATFORMS)('attack: audit events (%s)', (platform) => {
     await next;
     expect(sink.events).toEqual([
       expect.objectContaining({ type: 'token_rejected', code: 'token_malformed', route: 'GET /passport' }),
+    ]);
+    expect(sink.events[0].userId).toBeUndefined();
+  });
+
+  it('a cross-origin cookie ignored by the Passport strategy emits csrf_rejected', async () => {
+    await t!.close();
+    t = await startApp(
+      platform,
+      emu,
+      { cookieName: 'ezid_at' },
+      { audit: { onEvent: sink.onEvent }, telemetry: false },
+      [AuditAttackController],
+    );
+    const next = sink.next();
+    const res = await fetch(`${t.url}/passport`, {
+      method: 'POST',
+      headers: { cookie: `ezid_at=${emu.tokenFor('alice@example.com')}`, origin: 'https://evil.example' },
+    });
+    expect(res.status).toBe(401);
+    await next;
+    expect(sink.events).toEqual([
+      expect.objectContaining({ type: 'csrf_rejected', route: 'POST /passport' }),
     ]);
     expect(sink.events[0].userId).toBeUndefined();
   });
