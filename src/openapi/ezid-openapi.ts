@@ -206,9 +206,18 @@ export function applyEzidOpenApi<T extends OpenAPIObjectLike>(
   const globalAuth = globalEzidAuth(config);
   const globalRoles = (config.getGlobalGuards?.() ?? []).some((g) => isRolesGuard(g));
   const passportGuard = AuthGuard(EZID_JWT_STRATEGY) as unknown;
-  const globalPassport = (config.getGlobalGuards?.() ?? []).some((g) =>
-    isOrExtends(guardType(g), passportGuard),
-  );
+  // Passport's guard itself reads neither @Public() nor @OptionalAuth(); a subclass that overrides
+  // canActivate() may (the usual "skip when public" guard), so only one that keeps Passport's counts.
+  const passportCanActivate = (passportGuard as { prototype: { canActivate: unknown } }).prototype
+    .canActivate;
+  const ignoresPublic = (g: unknown): boolean => {
+    const type = guardType(g);
+    return (
+      isOrExtends(type, passportGuard) &&
+      (type as { prototype: { canActivate?: unknown } }).prototype.canActivate === passportCanActivate
+    );
+  };
+  const globalPassport = (config.getGlobalGuards?.() ?? []).some(ignoresPublic);
   const routes = collectRoutes(
     modules.values() as Iterable<never>,
     (modules as unknown as { applicationId?: string }).applicationId,
@@ -243,8 +252,7 @@ export function applyEzidOpenApi<T extends OpenAPIObjectLike>(
         reflector.get(ROLES_METADATA, t) !== undefined ||
         reflector.get(PERMISSIONS_METADATA, t) !== undefined,
     );
-    // Passport's AuthGuard('ezid-jwt') reads neither @Public() nor @OptionalAuth(): it always needs a token.
-    const passport = globalPassport || route.guards.some((g) => isOrExtends(guardType(g), passportGuard));
+    const passport = globalPassport || route.guards.some(ignoresPublic);
     const isPublic = !hasRule && !passport && reflector.getAllAndOverride(PUBLIC_METADATA, targets) === true;
     const optional = !passport && reflector.getAllAndOverride(OPTIONAL_AUTH_METADATA, targets) === true;
     const authGuarded =

@@ -1,11 +1,22 @@
-import { Controller, Get, UseGuards } from '@nestjs/common';
+import { type ExecutionContext, Controller, Get, UseGuards } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { OptionalAuth, Public, Roles, applyEzidOpenApi } from '../../src';
+import { PUBLIC_METADATA } from '../../src/common/ezid-metadata';
 import { EzidEmulator } from '../../src/testing';
 import { PLATFORMS, type TestApp, startApp } from '../auth/auth-test-app';
 
 class EzidPassportGuard extends AuthGuard('ezid-jwt') {}
+
+/** The usual global-guard pattern: a Passport guard that lets @Public() routes through. */
+class PublicAwarePassportGuard extends AuthGuard('ezid-jwt') {
+  private readonly reflector = new Reflector();
+  override canActivate(context: ExecutionContext) {
+    if (this.reflector.get(PUBLIC_METADATA, context.getHandler()) === true) return true;
+    return super.canActivate(context);
+  }
+}
 
 @Controller()
 class PassportController {
@@ -21,6 +32,13 @@ class PassportController {
   @UseGuards(EzidPassportGuard)
   @Get('strategy-subclass')
   subclass() {
+    return { ok: true };
+  }
+
+  @Public()
+  @UseGuards(PublicAwarePassportGuard)
+  @Get('public-aware')
+  publicAware() {
     return { ok: true };
   }
 
@@ -68,4 +86,12 @@ describe.each(PLATFORMS)('attack: OpenAPI of @Public() routes guarded by Passpor
       expect(op['x-ezid']).toMatchObject({ public: false, authenticated: true });
     },
   );
+
+  it('a Passport subclass whose canActivate() honours @Public() stays documented as public', async () => {
+    expect((await t.get('/public-aware')).status).toBe(200);
+    const doc = applyEzidOpenApi(t.app, SwaggerModule.createDocument(t.app, new DocumentBuilder().build()));
+    const op = (doc.paths as unknown as Record<string, { get: Record<string, unknown> }>)['/public-aware']
+      .get;
+    expect(op.security).toEqual([]);
+  });
 });
