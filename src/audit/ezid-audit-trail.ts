@@ -107,7 +107,11 @@ export class EzidAuditTrail {
     if (origin.route !== undefined) event.route = origin.route;
     if (origin.handler !== undefined) event.handler = origin.handler;
     if (origin.ip !== undefined) event.ip = origin.ip;
-    if (fields) Object.assign(event, fields);
+    if (fields) {
+      Object.assign(event, fields);
+      // Lists too: a sink must not be able to change what the next sink sees.
+      for (const k of Object.keys(fields)) if (Array.isArray(event[k])) Object.freeze(event[k]);
+    }
     this.queue.push(Object.freeze(event) as unknown as EzidAuditEvent);
     if (!this.scheduled) {
       this.scheduled = true;
@@ -148,15 +152,17 @@ export class EzidAuditTrail {
     const now = Date.now();
     if (now - this.lastFailureLogAt < FAILURE_LOG_INTERVAL_MS) return;
     this.lastFailureLogAt = now;
-    const name = err instanceof Error ? err.name.replace(/[^\w.-]/g, '').slice(0, 64) : typeof err;
-    this.logger.error({
-      event: 'audit_sink_failed',
-      sink,
-      auditEvent: event.type,
-      error: name,
-      failures: this.failures,
-    });
+    const failures = this.failures;
     this.failures = 0;
+    // Nothing here may throw: a sink's odd error (a `name` that is no string, a throwing getter) or a
+    // throwing logger would become an uncaught exception or an unhandled rejection.
+    try {
+      const errName: unknown = err instanceof Error ? err.name : undefined;
+      const name = typeof errName === 'string' ? errName.replace(/[^\w.-]/g, '').slice(0, 64) : typeof err;
+      this.logger.error({ event: 'audit_sink_failed', sink, auditEvent: event.type, error: name, failures });
+    } catch {
+      return;
+    }
   }
 }
 

@@ -1,12 +1,14 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { KeyObject } from 'node:crypto';
 import { ExtractJwt, Strategy, type StrategyOptionsWithRequest } from 'passport-jwt';
+import { EZID_OBSERVER_OFF, EzidObserver } from '../common/ezid-observer';
 import { EzidSameOriginPolicy, isUnsafeMethod, isWebSocketUpgrade } from '../common/same-origin';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { EZID_JWT_STRATEGY } from '../ezid.constants';
 import { InjectEzidOptions } from '../ezid.module-definition';
 import type { EzidUser } from '../interfaces/ezid-user.interface';
+import { ezidAuthFailure } from './ezid-auth.guard';
 import { EzidTokenError } from './ezid-token.errors';
 import { EzidTokenVerifier, logRejection } from './ezid-token-verifier';
 import { type EzidHttpRequestLike, extractHttpToken } from './token-extractor';
@@ -28,6 +30,7 @@ export function ezidPassportJwtOptions(
   options: ResolvedEzidOptions,
   verifier: EzidTokenVerifier,
   logger: Logger,
+  observer: EzidObserver = EZID_OBSERVER_OFF,
 ): StrategyOptionsWithRequest {
   const t = options.token;
   const sameOrigin = new EzidSameOriginPolicy({
@@ -45,6 +48,7 @@ export function ezidPassportJwtOptions(
         const ambient = token !== undefined && byCookie && (handshake || isUnsafeMethod(r.method));
         if (ambient && !sameOrigin.check(headers, { handshake }).ok) {
           logger.debug({ event: 'csrf_rejected', reason: 'cookie_cross_origin', route: EZID_JWT_STRATEGY });
+          if (observer.active) observer.strategyRejected(r, 'csrf_rejected');
           return null; // a cookie on a cross-origin unsafe request counts as no token (CSRF)
         }
         return token ?? null;
@@ -67,6 +71,7 @@ export function ezidPassportJwtOptions(
           },
           (err: unknown) => {
             logRejection(logger, err, EZID_JWT_STRATEGY);
+            if (observer.active) observer.strategyRejected(req as object, ezidAuthFailure(err).code);
             done(err);
           },
         );
@@ -93,8 +98,12 @@ export function ezidPassportJwtOptions(
  */
 @Injectable()
 export class EzidJwtStrategy extends PassportStrategy(Strategy, EZID_JWT_STRATEGY) {
-  constructor(@InjectEzidOptions() options: ResolvedEzidOptions, verifier: EzidTokenVerifier) {
-    super(ezidPassportJwtOptions(options, verifier, new Logger('EzidJwtStrategy')));
+  constructor(
+    @InjectEzidOptions() options: ResolvedEzidOptions,
+    verifier: EzidTokenVerifier,
+    @Optional() observer?: EzidObserver,
+  ) {
+    super(ezidPassportJwtOptions(options, verifier, new Logger('EzidJwtStrategy'), observer));
   }
 
   /** Called by passport-jwt after jsonwebtoken verified the token: returns the `EzidUser`. */

@@ -301,6 +301,16 @@ export class EzidRolesGuard implements CanActivate {
       event: 'tenant_resolve_failed',
       error: error instanceof Error ? error.name.slice(0, 64) : typeof error,
     });
+    if (this.observer.active) {
+      const policy = this.getPolicy(context);
+      this.observer.accessDenied(
+        context,
+        'tenant_forbidden',
+        getAuthzView(context)?.user,
+        undefined,
+        policy.requirement,
+      );
+    }
     this.throwForbidden(context, 'tenant_forbidden');
   }
 
@@ -341,6 +351,9 @@ export class EzidRolesGuard implements CanActivate {
    * one, and WebSocket / RPC get their exception type. Anything else is rethrown as is.
    */
   private hookFailed(context: ExecutionContext, error: unknown): never {
+    // A hook that refuses by throwing its own 403 denies as much as one that returns false.
+    if (this.observer.active && error instanceof HttpException && error.getStatus() === 403)
+      this.hookDenied(context);
     if (
       error instanceof HttpException &&
       error.getStatus() === 503 &&

@@ -107,6 +107,19 @@ export class EzidObserver implements OnModuleInit {
     this.auditing?.record('token_rejected', originOf(context), undefined, { code });
   }
 
+  /**
+   * The Passport strategy (`AuthGuard('ezid-jwt')`) refused a token it was sent (`code`), or ignored a
+   * cookie sent cross-origin (`csrf_rejected`). It sees a request, not an execution context.
+   */
+  strategyRejected(req: RequestLike, code: string): void {
+    this.telemetry?.authnDecision(code, 'http');
+    const audit = this.auditing;
+    if (!audit) return;
+    const origin = originOfRequest(req, 'EzidJwtStrategy');
+    if (code === 'csrf_rejected') audit.record('csrf_rejected', origin, undefined);
+    else audit.record('token_rejected', origin, undefined, { code });
+  }
+
   /** A same-origin check failed (403 `csrf_rejected`): from a guard's context or a request. */
   csrfRejected(context: ExecutionContext | undefined, req?: RequestLike, handler?: string): void {
     this.telemetry?.authnDecision('csrf_rejected', context ? context.getType<string>() : 'http');

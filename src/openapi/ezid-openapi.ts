@@ -68,7 +68,10 @@ export interface EzidOpenApiOptions {
 export interface EzidOpenApiExtension {
   /** No token is read (`@Public()` without a rule). */
   readonly public: boolean;
-  /** A token is optional (`@OptionalAuth()`): none passes with no user, an invalid one is 401. */
+  /**
+   * A token is optional (`@OptionalAuth()`): none passes with no user, an invalid one is 401. Never on
+   * a route with a rule or a tenant the roles guard checks (an anonymous request is refused there).
+   */
   readonly optional: boolean;
   /** A token is verified by `EzidAuthGuard` (global, or listed in `@UseGuards()`). */
   readonly authenticated: boolean;
@@ -203,6 +206,18 @@ export function applyEzidOpenApi<T extends OpenAPIObjectLike>(
   const globalAuth = globalEzidAuth(config);
   const globalRoles = (config.getGlobalGuards?.() ?? []).some((g) => isRolesGuard(g));
   const passportGuard = AuthGuard(EZID_JWT_STRATEGY) as unknown;
+  // Passport's guard itself reads neither @Public() nor @OptionalAuth(); a subclass that overrides
+  // canActivate() may (the usual "skip when public" guard), so only one that keeps Passport's counts.
+  const passportCanActivate = (passportGuard as { prototype: { canActivate: unknown } }).prototype
+    .canActivate;
+  const ignoresPublic = (g: unknown): boolean => {
+    const type = guardType(g);
+    return (
+      isOrExtends(type, passportGuard) &&
+      (type as { prototype: { canActivate?: unknown } }).prototype.canActivate === passportCanActivate
+    );
+  };
+  const globalPassport = (config.getGlobalGuards?.() ?? []).some(ignoresPublic);
   const routes = collectRoutes(
     modules.values() as Iterable<never>,
     (modules as unknown as { applicationId?: string }).applicationId,
@@ -237,8 +252,9 @@ export function applyEzidOpenApi<T extends OpenAPIObjectLike>(
         reflector.get(ROLES_METADATA, t) !== undefined ||
         reflector.get(PERMISSIONS_METADATA, t) !== undefined,
     );
-    const isPublic = !hasRule && reflector.getAllAndOverride(PUBLIC_METADATA, targets) === true;
-    const optional = reflector.getAllAndOverride(OPTIONAL_AUTH_METADATA, targets) === true;
+    const passport = globalPassport || route.guards.some(ignoresPublic);
+    const isPublic = !hasRule && !passport && reflector.getAllAndOverride(PUBLIC_METADATA, targets) === true;
+    const optional = !passport && reflector.getAllAndOverride(OPTIONAL_AUTH_METADATA, targets) === true;
     const authGuarded =
       ezid.globalGuard ||
       globalAuth ||
@@ -270,7 +286,8 @@ export function applyEzidOpenApi<T extends OpenAPIObjectLike>(
     }
     const ext: EzidOpenApiExtension = {
       public: isPublic,
-      optional: optional && !isPublic,
+      // EzidRolesGuard refuses an anonymous request on a route with a rule (401) or naming a tenant (403).
+      optional: optional && !isPublic && !(authorized && (enforcedRule || tenant !== undefined)),
       authenticated,
       ...(roles.length ? { roles: roles.map(publicRule) } : {}),
       ...(permissions.length ? { permissions: permissions.map(publicRule) } : {}),

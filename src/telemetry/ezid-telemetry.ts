@@ -139,17 +139,17 @@ export class EzidTelemetry {
 
   /** Counts an authentication decision (`ok` or the error code). */
   authnDecision(code: string, transport: string): void {
-    this.authn.add(1, this.decisionAttrs(code, transport));
+    safely(() => this.authn.add(1, this.decisionAttrs(code, transport)));
   }
 
   /** Counts an authorization decision (`ok` or the error code). */
   authzDecision(code: string, transport: string): void {
-    this.authz.add(1, this.decisionAttrs(code, transport));
+    safely(() => this.authz.add(1, this.decisionAttrs(code, transport)));
   }
 
   /** Counts a verified-token cache lookup. */
   tokenCacheLookup(hit: boolean): void {
-    this.cache.add(1, hit ? this.hit : this.miss);
+    safely(() => this.cache.add(1, hit ? this.hit : this.miss));
   }
 
   /**
@@ -160,16 +160,18 @@ export class EzidTelemetry {
   async traceEzidCall<T>(target: EzidCallTarget, run: (probe: EzidCallProbe) => Promise<T>): Promise<T> {
     const start = performance.now();
     const probe: EzidCallProbe = { attempts: 0 };
-    const span = this.tracer.startSpan(`${target.method} ${target.pathTemplate}`, {
-      kind: this.api.SpanKind.CLIENT,
-      attributes: {
-        'ezid.endpoint': target.endpoint,
-        'http.request.method': target.method,
-        'url.template': target.pathTemplate,
-        'server.address': target.host,
-        'server.port': target.port,
-      },
-    });
+    const span = safely(() =>
+      this.tracer.startSpan(`${target.method} ${target.pathTemplate}`, {
+        kind: this.api.SpanKind.CLIENT,
+        attributes: {
+          'ezid.endpoint': target.endpoint,
+          'http.request.method': target.method,
+          'url.template': target.pathTemplate,
+          'server.address': target.host,
+          'server.port': target.port,
+        },
+      }),
+    );
     let errorType: string | undefined;
     try {
       return await run(probe);
@@ -182,19 +184,20 @@ export class EzidTelemetry {
         'http.request.method': target.method,
         'server.address': target.host,
       };
-      span.setAttribute('ezid.attempts', probe.attempts);
-      if (probe.attempts > 1) span.setAttribute('http.request.resend_count', probe.attempts - 1);
-      if (probe.status !== undefined) {
-        span.setAttribute('http.response.status_code', probe.status);
-        metric['http.response.status_code'] = probe.status;
-      }
-      if (errorType !== undefined) {
-        span.setAttribute('error.type', errorType);
-        span.setStatus({ code: this.api.SpanStatusCode.ERROR });
-        metric['error.type'] = errorType;
-      }
-      span.end();
-      this.duration.record((performance.now() - start) / 1000, metric);
+      if (probe.status !== undefined) metric['http.response.status_code'] = probe.status;
+      if (errorType !== undefined) metric['error.type'] = errorType;
+      safely(() => {
+        if (!span) return;
+        span.setAttribute('ezid.attempts', probe.attempts);
+        if (probe.attempts > 1) span.setAttribute('http.request.resend_count', probe.attempts - 1);
+        if (probe.status !== undefined) span.setAttribute('http.response.status_code', probe.status);
+        if (errorType !== undefined) {
+          span.setAttribute('error.type', errorType);
+          span.setStatus({ code: this.api.SpanStatusCode.ERROR });
+        }
+        span.end();
+      });
+      safely(() => this.duration.record((performance.now() - start) / 1000, metric));
     }
   }
 
@@ -207,10 +210,12 @@ export class EzidTelemetry {
     run: () => Promise<T>,
     describe: (outcome: T | { error: unknown }) => EzidJwksFetchResult,
   ): Promise<T> {
-    const span = this.tracer.startSpan('ezid.jwks.fetch', {
-      kind: this.api.SpanKind.CLIENT,
-      attributes: { 'http.request.method': 'GET', ...serverOf(jwksUri) },
-    });
+    const span = safely(() =>
+      this.tracer.startSpan('ezid.jwks.fetch', {
+        kind: this.api.SpanKind.CLIENT,
+        attributes: { 'http.request.method': 'GET', ...serverOf(jwksUri) },
+      }),
+    );
     let result: EzidJwksFetchResult | undefined;
     try {
       const out = await run();
@@ -221,19 +226,24 @@ export class EzidTelemetry {
       throw error;
     } finally {
       const r = result ?? { ok: false, reason: 'unexpected error' };
-      span.setAttribute('ezid.jwks.outcome', r.ok ? 'success' : 'failure');
-      if (r.keyCount !== undefined) span.setAttribute('ezid.jwks.key_count', r.keyCount);
-      if (r.status !== undefined) span.setAttribute('http.response.status_code', r.status);
-      if (!r.ok) {
-        span.setAttribute('error.type', r.reason ?? 'unexpected error');
-        span.setStatus({ code: this.api.SpanStatusCode.ERROR });
-      }
-      span.end();
-      this.jwks.add(
-        1,
-        r.ok
-          ? { 'ezid.jwks.outcome': 'success' }
-          : { 'ezid.jwks.outcome': 'failure', 'error.type': r.reason ?? 'unexpected error' },
+      safely(() => {
+        if (!span) return;
+        span.setAttribute('ezid.jwks.outcome', r.ok ? 'success' : 'failure');
+        if (r.keyCount !== undefined) span.setAttribute('ezid.jwks.key_count', r.keyCount);
+        if (r.status !== undefined) span.setAttribute('http.response.status_code', r.status);
+        if (!r.ok) {
+          span.setAttribute('error.type', r.reason ?? 'unexpected error');
+          span.setStatus({ code: this.api.SpanStatusCode.ERROR });
+        }
+        span.end();
+      });
+      safely(() =>
+        this.jwks.add(
+          1,
+          r.ok
+            ? { 'ezid.jwks.outcome': 'success' }
+            : { 'ezid.jwks.outcome': 'failure', 'error.type': r.reason ?? 'unexpected error' },
+        ),
       );
     }
   }
@@ -251,6 +261,18 @@ export class EzidTelemetry {
       if (byCode.size < 64) byCode.set(code, a);
     }
     return a;
+  }
+}
+
+/**
+ * Runs a call into the app's OpenTelemetry SDK, which may throw (a span processor's `onStart` /
+ * `onEnd`, a metric view's attributes processor): telemetry never changes a response or an EZiD call.
+ */
+function safely<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch {
+    return undefined;
   }
 }
 
