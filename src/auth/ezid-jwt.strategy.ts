@@ -2,7 +2,7 @@ import { Injectable, Logger, Optional } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { KeyObject } from 'node:crypto';
 import { ExtractJwt, Strategy, type StrategyOptionsWithRequest } from 'passport-jwt';
-import { EZID_OBSERVER_OFF, EzidObserver } from '../common/ezid-observer';
+import { EZID_OBSERVER_OFF, EzidObserver } from '../observer/ezid-observer';
 import { EzidSameOriginPolicy, isUnsafeMethod, isWebSocketUpgrade } from '../common/same-origin';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { EZID_JWT_STRATEGY } from '../ezid.constants';
