@@ -6,7 +6,9 @@ export type EzidAuditEventType =
   | 'session_reuse_detected'
   | 'token_rejected'
   | 'access_denied'
-  | 'csrf_rejected';
+  | 'csrf_rejected'
+  | 'sign_in_failed'
+  | 'session_refresh_failed';
 
 /** Every audit event kind, in a fixed order. */
 export const EZID_AUDIT_EVENT_TYPES: readonly EzidAuditEventType[] = Object.freeze([
@@ -17,6 +19,8 @@ export const EZID_AUDIT_EVENT_TYPES: readonly EzidAuditEventType[] = Object.free
   'token_rejected',
   'access_denied',
   'csrf_rejected',
+  'sign_in_failed',
+  'session_refresh_failed',
 ]);
 
 /**
@@ -84,6 +88,27 @@ export interface EzidCsrfRejectedEvent extends EzidAuditEventBase {
   readonly type: 'csrf_rejected';
 }
 
+/**
+ * A login route of the callback controller answered an error: a code exchange (`POST`/`GET /callback`,
+ * `/email-code/verify`, `/sms/verify`) or a login start (`/magic-link`, `/email-code`, `/sms`). `code`
+ * is the response's (`invalid_request` for a bad, expired or replayed code or a state mismatch,
+ * `validation_failed`, `rate_limited`, `idp_unavailable`, ...). Never a user: none was verified.
+ */
+export interface EzidSignInFailedEvent extends EzidAuditEventBase {
+  readonly type: 'sign_in_failed';
+  readonly code: string;
+}
+
+/**
+ * `POST /refresh` answered an error: `code` is the response's (`session_expired` for a missing, unknown,
+ * guessed or expired refresh token, `rate_limited`, `invalid_request`, `idp_unavailable`, ...). Never a
+ * user: a refresh token that fails is not verified. A reused refresh token is `session_reuse_detected`.
+ */
+export interface EzidSessionRefreshFailedEvent extends EzidAuditEventBase {
+  readonly type: 'session_refresh_failed';
+  readonly code: string;
+}
+
 /** An audit event (discriminated by `type`). */
 export type EzidAuditEvent =
   | EzidSignedInEvent
@@ -92,7 +117,9 @@ export type EzidAuditEvent =
   | EzidSessionReuseDetectedEvent
   | EzidTokenRejectedEvent
   | EzidAccessDeniedEvent
-  | EzidCsrfRejectedEvent;
+  | EzidCsrfRejectedEvent
+  | EzidSignInFailedEvent
+  | EzidSessionRefreshFailedEvent;
 
 /** The `@nestjs/event-emitter` event name of an audit event: `ezid.<type>` (e.g. `ezid.signed_in`). */
 export function ezidAuditEventName(type: EzidAuditEventType): `ezid.${EzidAuditEventType}` {

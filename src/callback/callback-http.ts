@@ -8,6 +8,7 @@ import {
   Injectable,
   Logger,
   NestInterceptor,
+  Optional,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Observable } from 'rxjs';
@@ -15,6 +16,7 @@ import { EzidHttpException } from '../common/ezid-http.exception';
 import { setResponseHeader } from '../common/http-context';
 import type { ResolvedEzidOptions } from '../ezid-options.validation';
 import { InjectEzidOptions } from '../ezid.module-definition';
+import { EZID_OBSERVER_OFF, EzidObserver, routeOf } from '../observer/ezid-observer';
 import {
   appendSetCookies,
   clearedCookie,
@@ -39,6 +41,38 @@ export class EzidCallbackHeadersInterceptor implements NestInterceptor {
   }
 }
 
+/** The failing login and refresh routes an audit event names: `METHOD /path` under the prefix, and the handler. */
+const FAILURE_ROUTES: readonly (readonly [string, string, 'sign_in_failed' | 'session_refresh_failed'])[] = [
+  ['POST /refresh', 'refresh', 'session_refresh_failed'],
+  ['POST /callback', 'callback', 'sign_in_failed'],
+  ['GET /callback', 'callbackRedirect', 'sign_in_failed'],
+  ['POST /email-code/verify', 'emailCodeVerify', 'sign_in_failed'],
+  ['POST /sms/verify', 'smsVerify', 'sign_in_failed'],
+  ['POST /magic-link', 'magicLink', 'sign_in_failed'],
+  ['POST /email-code', 'emailCode', 'sign_in_failed'],
+  ['POST /sms', 'sms', 'sign_in_failed'],
+];
+
+/**
+ * Reports a failed login or refresh (any error its route answers: the handler's, a guard's such as the
+ * rate limiter, a pipe's) as `sign_in_failed` / `session_refresh_failed` with the response's `code`.
+ * `csrf_rejected` and `refresh_token_reused` have their own events; `/logout` and `/me` report none.
+ */
+function reportCallbackFailure(observer: EzidObserver, exception: unknown, host: ArgumentsHost): void {
+  const code = callbackErrorCode(exception);
+  if (code === 'csrf_rejected' || code === 'refresh_token_reused') return;
+  const req = host.switchToHttp().getRequest<Parameters<typeof routeOf>[0]>();
+  const route = req ? routeOf(req) : undefined;
+  if (!route) return;
+  for (const [suffix, handler, type] of FAILURE_ROUTES) {
+    const [method, path] = suffix.split(' ');
+    if (route.startsWith(`${method} `) && route.endsWith(path)) {
+      observer.callbackFailed(type, req, handler, code);
+      return;
+    }
+  }
+}
+
 /**
  * Error responses of the callback controller (including errors of guards and pipes): the stable
  * JSON body, the exception's own headers (`Retry-After`, `WWW-Authenticate`) and the no-store /
@@ -49,10 +83,17 @@ export class EzidCallbackHeadersInterceptor implements NestInterceptor {
 @Injectable()
 export class EzidCallbackExceptionFilter implements ExceptionFilter {
   protected readonly logger = new Logger('EzidCallback');
+  protected readonly observer: EzidObserver;
 
-  constructor(protected readonly adapterHost: HttpAdapterHost) {}
+  constructor(
+    protected readonly adapterHost: HttpAdapterHost,
+    @Optional() observer?: EzidObserver,
+  ) {
+    this.observer = observer ?? EZID_OBSERVER_OFF;
+  }
 
   catch(exception: unknown, host: ArgumentsHost): void {
+    if (this.observer.active) reportCallbackFailure(this.observer, exception, host);
     const adapter = this.adapterHost.httpAdapter;
     const res = host.switchToHttp().getResponse<unknown>();
     let status = 500;
@@ -102,8 +143,9 @@ export class EzidCallbackRedirectExceptionFilter extends EzidCallbackExceptionFi
   constructor(
     adapterHost: HttpAdapterHost,
     @InjectEzidOptions() private readonly options: ResolvedEzidOptions,
+    @Optional() observer?: EzidObserver,
   ) {
-    super(adapterHost);
+    super(adapterHost, observer);
   }
 
   override catch(exception: unknown, host: ArgumentsHost): void {
@@ -112,6 +154,7 @@ export class EzidCallbackRedirectExceptionFilter extends EzidCallbackExceptionFi
     if (!cb || cb.mode !== 'cookie' || cb.errorRedirect === false || code === 'csrf_rejected') {
       return super.catch(exception, host);
     }
+    if (this.observer.active) reportCallbackFailure(this.observer, exception, host);
     if (!(exception instanceof HttpException)) {
       this.logger.error({
         event: 'callback_unhandled',

@@ -169,6 +169,21 @@ export class EzidObserver implements OnModuleInit {
     this.auditing?.record(type, originOfRequest(req, `EzidCallbackController.${handler}`), user);
   }
 
+  /**
+   * A callback route answered an error (`code`, the response's): `sign_in_failed` or
+   * `session_refresh_failed`, never with a user (nothing was verified).
+   */
+  callbackFailed(
+    type: 'sign_in_failed' | 'session_refresh_failed',
+    req: RequestLike,
+    handler: string,
+    code: string,
+  ): void {
+    this.auditing?.record(type, originOfRequest(req, `EzidCallbackController.${handler}`), undefined, {
+      code,
+    });
+  }
+
   /** Whether audit events are delivered (the callback routes do extra work only then). */
   get auditActive(): boolean {
     return this.audit?.active === true;

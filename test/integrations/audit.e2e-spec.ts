@@ -207,6 +207,143 @@ describe.each(PLATFORMS)('audit events (%s)', (platform) => {
     });
   });
 
+  describe('failed sign-ins and refreshes', () => {
+    const failures = (list: EzidAuditEvent[]): EzidAuditEvent[] =>
+      list.filter((e) => e.type === 'sign_in_failed' || e.type === 'session_refresh_failed');
+
+    it('a garbage refresh token: session_refresh_failed with the code, route and IP, and no user', async () => {
+      await start();
+      const garbage = `legacy.${'g'.repeat(40)}`;
+      const r = await t.request('POST', '/refresh', { body: { refreshToken: garbage } });
+      expect(r.status).toBe(401);
+      expect(r.json!.code).toBe('session_expired');
+      await delivered(events, 'session_refresh_failed');
+      const [e] = of(events, 'session_refresh_failed');
+      expect(e).toEqual({
+        type: 'session_refresh_failed',
+        time: expect.any(String),
+        code: 'session_expired',
+        route: 'POST /auth/ezid/refresh',
+        handler: 'EzidCallbackController.refresh',
+        ip: '127.0.0.1',
+        transport: 'http',
+      });
+      expect(JSON.stringify(events)).not.toContain(garbage.slice(7));
+    });
+
+    it('a replayed and an invalid code on POST /callback: sign_in_failed with the code, no user', async () => {
+      await start();
+      const s = await signInJson();
+      const replay = await t.request('POST', '/callback', { body: { code: s.code } });
+      expect(replay.status).toBeGreaterThanOrEqual(400);
+      const invalid = await t.request('POST', '/callback', { body: { code: 'Zm9vYmFyYmF6cXV4cXV1eA' } });
+      expect(invalid.status).toBeGreaterThanOrEqual(400);
+      await delivered(events, 'sign_in_failed', 2);
+      const [a, b] = of(events, 'sign_in_failed');
+      expect(a).toMatchObject({
+        type: 'sign_in_failed',
+        code: replay.json!.code,
+        route: 'POST /auth/ezid/callback',
+        handler: 'EzidCallbackController.callback',
+        ip: '127.0.0.1',
+        transport: 'http',
+      });
+      expect(b).toMatchObject({ code: invalid.json!.code, route: 'POST /auth/ezid/callback' });
+      for (const e of [a, b]) expect(e.userId).toBeUndefined();
+      expect(JSON.stringify(events)).not.toContain(s.code);
+    });
+
+    it('a state mismatch in cookie mode (POST and GET /callback): sign_in_failed invalid_request', async () => {
+      await start({ callback: { mode: 'cookie' }, ownPublicUrl: true });
+      const jar = new CookieJar();
+      const started = await t.request('POST', '/magic-link', { body: { email: DEMO }, jar });
+      expect(started.status).toBe(200);
+      const state = '0123456789abcdef01234567';
+      const r = await t.request('POST', '/callback', { body: { state }, jar });
+      expect(r.status).toBe(400);
+      expect(r.json!.code).toBe('invalid_request');
+      // Another browser's link landing in this one: a 303 to the error page, still reported.
+      await t.request('POST', '/magic-link', { body: { email: DEMO } });
+      const other = linkParam(emu.outbox.last(DEMO)!.link, 'code');
+      const g = await t.request('GET', `/callback?code=${encodeURIComponent(other)}`, { jar });
+      expect(g.status).toBe(303);
+      await delivered(events, 'sign_in_failed', 2);
+      expect(of(events, 'sign_in_failed')).toEqual([
+        expect.objectContaining({ code: 'invalid_request', route: 'POST /auth/ezid/callback' }),
+        expect.objectContaining({
+          code: 'invalid_request',
+          route: 'GET /auth/ezid/callback',
+          handler: 'EzidCallbackController.callbackRedirect',
+        }),
+      ]);
+      const blob = JSON.stringify(events);
+      for (const secret of [state, other, DEMO, ...jar.cookies.values()]) expect(blob).not.toContain(secret);
+    });
+
+    it('the rate limiters of the login and refresh routes: the event with code rate_limited', async () => {
+      await start({
+        callback: {
+          rateLimit: { limit: 1, ttlSec: 60 },
+          sessionRateLimit: { limit: 1, ttlSec: 60 },
+          refresh: { reuseGraceSec: 0 },
+        },
+      });
+      await t.request('POST', '/magic-link', { body: { email: DEMO } });
+      const limited = await t.request('POST', '/magic-link', { body: { email: DEMO } });
+      expect(limited.status).toBe(429);
+      await t.request('POST', '/refresh', { body: { refreshToken: 'legacy.aaaaaaaaaaaaaaaa' } });
+      const again = await t.request('POST', '/refresh', {
+        body: { refreshToken: 'legacy.bbbbbbbbbbbbbbbb' },
+      });
+      expect(again.status).toBe(429);
+      await delivered(events, 'sign_in_failed');
+      await delivered(events, 'session_refresh_failed', 2);
+      expect(of(events, 'sign_in_failed')).toEqual([
+        expect.objectContaining({
+          code: 'rate_limited',
+          route: 'POST /auth/ezid/magic-link',
+          handler: 'EzidCallbackController.magicLink',
+        }),
+      ]);
+      expect(of(events, 'session_refresh_failed').map((e) => 'code' in e && e.code)).toEqual([
+        'session_expired',
+        'rate_limited',
+      ]);
+      for (const e of failures(events)) expect(e.userId).toBeUndefined();
+      const blob = JSON.stringify(events);
+      for (const secret of ['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb', DEMO]) expect(blob).not.toContain(secret);
+    });
+
+    it('a reused refresh token and a cross-site refresh keep their own event: no second one', async () => {
+      await start({ callback: { mode: 'cookie' }, ownPublicUrl: true });
+      const jar = new CookieJar();
+      jar.cookies.set('ezid_refresh', 'legacy.x');
+      expect((await t.request('POST', '/refresh', { jar, origin: 'https://evil.example' })).status).toBe(403);
+      await delivered(events, 'csrf_rejected');
+      // Something after it, so a late failure event would be seen.
+      await t.request('POST', '/refresh', { body: { refreshToken: 'x' } });
+      await delivered(events, 'session_refresh_failed');
+      expect(of(events, 'session_refresh_failed')).toEqual([
+        expect.objectContaining({ code: 'invalid_request' }),
+      ]);
+      await t.close();
+
+      await start();
+      const s = await signInJson();
+      expect((await t.request('POST', '/refresh', { body: { refreshToken: s.refreshToken } })).status).toBe(
+        200,
+      );
+      const reuse = await t.request('POST', '/refresh', { body: { refreshToken: s.refreshToken } });
+      expect(reuse.json!.code).toBe('refresh_token_reused');
+      await delivered(events, 'session_reuse_detected');
+      await t.request('POST', '/refresh', { body: { refreshToken: `legacy.${'z'.repeat(40)}` } });
+      await delivered(events, 'session_refresh_failed');
+      expect(of(events, 'session_refresh_failed')).toEqual([
+        expect.objectContaining({ code: 'session_expired' }),
+      ]);
+    });
+  });
+
   it('delivers every event to EventEmitter2 as ezid.<type> when the app imports EventEmitterModule', async () => {
     events = [];
     t = await startCallbackApp({
@@ -308,6 +445,10 @@ describe.each(PLATFORMS)('audit events (%s)', (platform) => {
     });
     // Reuse of the first refresh token (its successor is signed out already).
     await t.request('POST', '/refresh', { body: { refreshToken: s.refreshToken } });
+    // Failures: a replayed code, a guessed refresh token.
+    await t.request('POST', '/callback', { body: { code: s.code } });
+    const guessed = `legacy.${'q'.repeat(43)}`;
+    await t.request('POST', '/refresh', { body: { refreshToken: guessed } });
     for (const type of [
       'signed_in',
       'session_refreshed',
@@ -315,11 +456,15 @@ describe.each(PLATFORMS)('audit events (%s)', (platform) => {
       'access_denied',
       'token_rejected',
       'signed_out',
+      'sign_in_failed',
+      'session_refresh_failed',
     ] as const) {
       await delivered(events, type);
     }
     const blob = JSON.stringify(events);
     for (const secret of [
+      guessed,
+      guessed.slice(7),
       s.accessToken,
       s.refreshToken,
       s.refreshToken.replace(/^legacy\./, ''),
