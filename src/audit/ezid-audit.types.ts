@@ -91,8 +91,8 @@ export interface EzidCsrfRejectedEvent extends EzidAuditEventBase {
 /**
  * A login route of the callback controller answered an error: a code exchange (`POST`/`GET /callback`,
  * `/email-code/verify`, `/sms/verify`) or a login start (`/magic-link`, `/email-code`, `/sms`). `code`
- * is the response's (`invalid_request` for a bad, expired or replayed code or a state mismatch,
- * `validation_failed`, `rate_limited`, `idp_unavailable`, ...). Never a user: none was verified.
+ * is the response's (`invalid_code` for a bad, expired or replayed code, `invalid_request` for a state
+ * that does not match the flow cookie, `validation_failed`, `rate_limited`, `idp_unavailable`, ...). Never a user: none was verified.
  */
 export interface EzidSignInFailedEvent extends EzidAuditEventBase {
   readonly type: 'sign_in_failed';
