@@ -231,7 +231,7 @@ describe.each(PLATFORMS)('audit events (%s)', (platform) => {
       expect(JSON.stringify(events)).not.toContain(garbage.slice(7));
     });
 
-    it('a replayed and an invalid code on POST /callback: sign_in_failed with the code, no user', async () => {
+    it('a replayed and an invalid code on POST /callback, a guessed email code: sign_in_failed with the code, no user', async () => {
       await start();
       const s = await signInJson();
       const replay = await t.request('POST', '/callback', { body: { code: s.code } });
@@ -252,6 +252,22 @@ describe.each(PLATFORMS)('audit events (%s)', (platform) => {
       expect(b).toMatchObject({ code: invalid.json!.code, route: 'POST /auth/ezid/callback' });
       for (const e of [a, b]) expect(e.userId).toBeUndefined();
       expect(JSON.stringify(events)).not.toContain(s.code);
+
+      // Guessing an email code.
+      const started = await t.request('POST', '/email-code', { body: { email: DEMO } });
+      const state = started.json!.state as string;
+      const real = emu.outbox.last(DEMO)!.code as string;
+      const wrong = real === '000000' ? '111111' : '000000';
+      const guess = await t.request('POST', '/email-code/verify', { body: { state, code: wrong } });
+      expect(guess.status).toBe(400);
+      expect(guess.json!.code).toBe('invalid_code');
+      await delivered(events, 'sign_in_failed', 3);
+      expect(of(events, 'sign_in_failed')[2]).toMatchObject({
+        code: 'invalid_code',
+        route: 'POST /auth/ezid/email-code/verify',
+        handler: 'EzidCallbackController.emailCodeVerify',
+      });
+      expect(JSON.stringify(events)).not.toContain(state);
     });
 
     it('a state mismatch in cookie mode (POST and GET /callback): sign_in_failed invalid_request', async () => {
