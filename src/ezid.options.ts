@@ -53,7 +53,7 @@ export interface EzidModuleOptions {
    * `@opentelemetry/api` a boot error.
    */
   telemetry?: boolean;
-  /** Audit events: sign-in, sign-out, refresh, reuse, rejected tokens, denials, CSRF (docs/audit.md). */
+  /** Audit events: sign-in, sign-out, refresh, reuse, failed sign-ins and refreshes, rejected tokens, denials, CSRF (docs/audit.md). */
   audit?: EzidAuditOptions;
 }
 
