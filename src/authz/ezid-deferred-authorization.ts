@@ -6,6 +6,7 @@ import { EZID_DEFERRED_AUTHORIZATION_MARKER, PUBLIC_METADATA } from '../common/e
 import { toContextException } from '../common/http-context';
 import { anonymousPassBy, getAuthzView } from './authz-context';
 import { INSUFFICIENT_SCOPE_CHALLENGE } from './ezid-roles.guard';
+import { methodNames } from '../common/method-names';
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
@@ -42,19 +43,6 @@ export const EZID_DEFERRED_AUTHORIZATION: CanActivate = Object.freeze({
     return allowed === true ? true : denied(context);
   },
 });
-
-/** Own and inherited method names of a prototype (not `constructor`, not `Object.prototype`'s). */
-function methodNames(proto: object): string[] {
-  const names = new Set<string>();
-  for (
-    let p: object | null = proto;
-    p && p !== Object.prototype;
-    p = Object.getPrototypeOf(p) as object | null
-  ) {
-    for (const name of Object.getOwnPropertyNames(p)) if (name !== 'constructor') names.add(name);
-  }
-  return [...names];
-}
 
 /**
  * Appends `EZID_DEFERRED_AUTHORIZATION` to the method guards (`@UseGuards()` metadata) of every

@@ -15,6 +15,7 @@ import {
   PUBLIC_METADATA,
   ROLES_METADATA,
 } from '../common/ezid-metadata';
+import { methodNames } from '../common/method-names';
 
 const PARAM = /:([A-Za-z0-9_]+)/g;
 
@@ -43,18 +44,6 @@ export function hostParams(host: unknown): string[] {
 function join(a: string, b: string): string {
   const path = `/${a}/${b}`.replace(/\/+/g, '/');
   return path.length > 1 ? path.replace(/\/$/, '') : path;
-}
-
-function methodNames(proto: object): string[] {
-  const names = new Set<string>();
-  for (
-    let p: object | null = proto;
-    p && p !== Object.prototype;
-    p = Object.getPrototypeOf(p) as object | null
-  ) {
-    for (const name of Object.getOwnPropertyNames(p)) if (name !== 'constructor') names.add(name);
-  }
-  return [...names];
 }
 
 /** The class of a `@UseGuards()` entry (a class, or an instance). */

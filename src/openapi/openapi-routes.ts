@@ -12,6 +12,7 @@ import {
   VERSION_METADATA,
 } from '@nestjs/common/constants';
 import type { EzidClass } from './openapi-schemas';
+import { methodNames } from '../common/method-names';
 
 /** A route handler as Nest registers it: its controller class, its method, and every path it is served at. */
 export interface EzidRouteHandler {
@@ -58,18 +59,6 @@ function append(paths: string[], fragment: unknown): string[] {
   const list = fragments(fragment);
   if (!list) return paths;
   return paths.flatMap((p) => list.map((f) => (f === '' || f === '/' ? p : concat(p, f))));
-}
-
-function methodNames(proto: object): string[] {
-  const names = new Set<string>();
-  for (
-    let p: object | null = proto;
-    p && p !== Object.prototype;
-    p = Object.getPrototypeOf(p) as object | null
-  ) {
-    for (const name of Object.getOwnPropertyNames(p)) if (name !== 'constructor') names.add(name);
-  }
-  return [...names];
 }
 
 /**

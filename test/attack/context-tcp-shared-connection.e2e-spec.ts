@@ -3,13 +3,13 @@
 // (a hybrid app's microservice without inheritAppConfig, simulated by an app-wide guard that does nothing),
 // or to a @Public() handler, must not see A, at once or after an await.
 import { Controller, INestMicroservice, UseGuards } from '@nestjs/common';
-import { ClientProxy, ClientProxyFactory, MessagePattern, Transport } from '@nestjs/microservices';
+import { ClientProxy, MessagePattern } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom } from 'rxjs';
 import { EzidAuthGuard, EzidContext, EzidModule, Public } from '../../src';
 import { EzidGlobalAuthGuard } from '../../src/auth/auth.providers';
 import { EzidEmulator } from '../../src/testing';
-import { freePort } from '../callback/callback-test-app';
+import { startTcpService } from '../support/tcp-service';
 
 let release: () => void = () => undefined;
 let entered: () => void = () => undefined;
@@ -74,15 +74,7 @@ describe.each([false, true])('one TCP connection, several users (no app-wide gua
     });
     if (none) builder = builder.overrideProvider(EzidGlobalAuthGuard).useValue({ canActivate: () => true });
     const moduleRef = await builder.compile();
-    const port = await freePort();
-    service = moduleRef.createNestMicroservice({
-      transport: Transport.TCP,
-      options: { host: '127.0.0.1', port },
-      logger: false,
-    });
-    await service.listen();
-    client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
-    await client.connect();
+    ({ service, client } = await startTcpService(moduleRef));
   });
   afterAll(async () => {
     await client?.close();

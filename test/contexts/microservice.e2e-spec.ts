@@ -2,16 +2,7 @@
 // app-wide guards (a standalone microservice has them; a hybrid app's needs inheritAppConfig, see
 // test/auth/hybrid-app.e2e-spec.ts). The token and the tenant travel in the message's `headers` member.
 import { Controller, INestMicroservice } from '@nestjs/common';
-import {
-  ClientProxy,
-  ClientProxyFactory,
-  Ctx,
-  EventPattern,
-  MessagePattern,
-  Payload,
-  TcpContext,
-  Transport,
-} from '@nestjs/microservices';
+import { ClientProxy, Ctx, EventPattern, MessagePattern, Payload, TcpContext } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom } from 'rxjs';
 import {
@@ -26,7 +17,7 @@ import {
 } from '../../src';
 import { EMULATOR_IDS, EzidEmulator } from '../../src/testing';
 import { bearer } from '../authz/authz-test-app';
-import { freePort } from '../callback/callback-test-app';
+import { startTcpService } from '../support/tcp-service';
 
 const T1 = EMULATOR_IDS.tenant1; // demo: Admin, alice: Member
 const T2 = EMULATOR_IDS.tenant2; // demo: Member
@@ -86,15 +77,7 @@ beforeAll(async () => {
     ],
     controllers: [OrgHandlers],
   }).compile();
-  const port = await freePort();
-  service = moduleRef.createNestMicroservice({
-    transport: Transport.TCP,
-    options: { host: '127.0.0.1', port },
-    logger: false,
-  });
-  await service.listen();
-  client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
-  await client.connect();
+  ({ service, client } = await startTcpService(moduleRef));
 });
 
 afterAll(async () => {

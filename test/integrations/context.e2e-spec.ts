@@ -8,15 +8,7 @@ import { Readable } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
 import { Body, Controller, Get, INestMicroservice, Injectable, Post, UseGuards } from '@nestjs/common';
 import { Args, ID, Query, Resolver, Subscription } from '@nestjs/graphql';
-import {
-  ClientProxy,
-  ClientProxyFactory,
-  Ctx,
-  MessagePattern,
-  Payload,
-  TcpContext,
-  Transport,
-} from '@nestjs/microservices';
+import { ClientProxy, Ctx, MessagePattern, Payload, TcpContext } from '@nestjs/microservices';
 import { AuthGuard } from '@nestjs/passport';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { WsAdapter } from '@nestjs/platform-ws';
@@ -37,8 +29,8 @@ import {
 } from '../../src';
 import { EMULATOR_IDS, EzidEmulator } from '../../src/testing';
 import { AuthzApp, bearer, PLATFORMS, startAuthzApp } from '../authz/authz-test-app';
-import { freePort } from '../callback/callback-test-app';
 import { DRIVER_OF, gql, graphqlModule } from '../contexts/graphql-test-app';
+import { startTcpService } from '../support/tcp-service';
 
 const T1 = EMULATOR_IDS.tenant1; // demo: Admin, alice: Member
 const T2 = EMULATOR_IDS.tenant2; // demo: Member, bob: Admin
@@ -629,15 +621,7 @@ describe('request context on a TCP microservice', () => {
       ],
       controllers: [ContextHandlers],
     }).compile();
-    const port = await freePort();
-    service = moduleRef.createNestMicroservice({
-      transport: Transport.TCP,
-      options: { host: '127.0.0.1', port },
-      logger: false,
-    });
-    await service.listen();
-    client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
-    await client.connect();
+    ({ service, client } = await startTcpService(moduleRef));
   });
 
   afterAll(async () => {
