@@ -17,8 +17,18 @@ interface OtelCounter {
 interface OtelHistogram {
   record(value: number, attributes?: Attributes): void;
 }
+interface OtelObservableResult {
+  observe(value: number, attributes?: Attributes): void;
+}
+interface OtelObservableCounter {
+  addCallback(callback: (result: OtelObservableResult) => void): void;
+}
 interface OtelMeter {
   createCounter(name: string, options?: { description?: string; unit?: string }): OtelCounter;
+  createObservableCounter(
+    name: string,
+    options?: { description?: string; unit?: string },
+  ): OtelObservableCounter;
   createHistogram(
     name: string,
     options?: { description?: string; unit?: string; advice?: { explicitBucketBoundaries?: number[] } },
@@ -101,31 +111,41 @@ export interface EzidJwksFetchResult {
  */
 export class EzidTelemetry {
   private readonly tracer: OtelTracer;
-  private readonly authn: OtelCounter;
-  private readonly authz: OtelCounter;
-  private readonly cache: OtelCounter;
   private readonly jwks: OtelCounter;
   private readonly duration: OtelHistogram;
-  /** Attribute sets of the decision counters, by transport then code (no allocation per decision). */
-  private readonly attrs = new Map<string, Map<string, Attributes>>();
-  private readonly hit: Attributes = Object.freeze({ 'ezid.cache.result': 'hit' });
-  private readonly miss: Attributes = Object.freeze({ 'ezid.cache.result': 'miss' });
+  /**
+   * The per-request counts (decisions, cache lookups) are plain integers, read by the SDK when it
+   * collects (observable counters): a request pays an increment, never a call into the SDK.
+   */
+  private readonly authn = new CountCells();
+  private readonly authz = new CountCells();
+  private readonly hit: CountCell = { attrs: Object.freeze({ 'ezid.cache.result': 'hit' }), n: 0 };
+  private readonly miss: CountCell = { attrs: Object.freeze({ 'ezid.cache.result': 'miss' }), n: 0 };
 
   constructor(private readonly api: EzidOtelApi) {
     this.tracer = api.trace.getTracer(EZID_INSTRUMENTATION_SCOPE, PACKAGE_VERSION);
     const meter = api.metrics.getMeter(EZID_INSTRUMENTATION_SCOPE, PACKAGE_VERSION);
-    this.authn = meter.createCounter(EZID_METRICS.authnDecisions, {
-      description: 'Authentication decisions of the module, by code (ok for an accepted token)',
-      unit: '{decision}',
-    });
-    this.authz = meter.createCounter(EZID_METRICS.authzDecisions, {
-      description: 'Authorization decisions of the module, by code (ok for an allowed request)',
-      unit: '{decision}',
-    });
-    this.cache = meter.createCounter(EZID_METRICS.tokenCacheLookups, {
-      description: 'Verified-token cache lookups, by result (hit, miss)',
-      unit: '{lookup}',
-    });
+    observe(
+      meter,
+      EZID_METRICS.authnDecisions,
+      'Authentication decisions of the module, by code (ok for an accepted token)',
+      '{decision}',
+      () => this.authn.cells,
+    );
+    observe(
+      meter,
+      EZID_METRICS.authzDecisions,
+      'Authorization decisions of the module, by code (ok for an allowed request)',
+      '{decision}',
+      () => this.authz.cells,
+    );
+    observe(
+      meter,
+      EZID_METRICS.tokenCacheLookups,
+      'Verified-token cache lookups, by result (hit, miss)',
+      '{lookup}',
+      () => [this.hit, this.miss],
+    );
     this.jwks = meter.createCounter(EZID_METRICS.jwksFetches, {
       description: 'JWKS fetches, by outcome (success, failure)',
       unit: '{fetch}',
@@ -139,17 +159,17 @@ export class EzidTelemetry {
 
   /** Counts an authentication decision (`ok` or the error code). */
   authnDecision(code: string, transport: string): void {
-    safely(() => this.authn.add(1, this.decisionAttrs(code, transport)));
+    this.authn.cell(code, transport).n++;
   }
 
   /** Counts an authorization decision (`ok` or the error code). */
   authzDecision(code: string, transport: string): void {
-    safely(() => this.authz.add(1, this.decisionAttrs(code, transport)));
+    this.authz.cell(code, transport).n++;
   }
 
   /** Counts a verified-token cache lookup. */
   tokenCacheLookup(hit: boolean): void {
-    safely(() => this.cache.add(1, hit ? this.hit : this.miss));
+    (hit ? this.hit : this.miss).n++;
   }
 
   /**
@@ -247,21 +267,60 @@ export class EzidTelemetry {
       );
     }
   }
+}
 
-  private decisionAttrs(code: string, transport: string): Attributes {
-    let byCode = this.attrs.get(transport);
+/** One attribute set of an observable counter and its running total. */
+interface CountCell {
+  readonly attrs: Attributes;
+  n: number;
+}
+
+/** Decision counts by transport then code: one cell per distinct pair, found without allocating. */
+class CountCells {
+  readonly cells: CountCell[] = [];
+  private readonly byTransport = new Map<string, Map<string, CountCell>>();
+  /** Codes and transports are fixed vocabularies; past these bounds counts go to one overflow cell. */
+  private readonly overflow: CountCell = {
+    attrs: Object.freeze({ 'ezid.code': 'other', 'ezid.transport': 'other' }),
+    n: 0,
+  };
+
+  cell(code: string, transport: string): CountCell {
+    let byCode = this.byTransport.get(transport);
     if (byCode === undefined) {
+      if (this.byTransport.size >= 16) return this.counted(this.overflow);
       byCode = new Map();
-      // Codes and transports are fixed vocabularies; the bounds only guard against a misuse.
-      if (this.attrs.size < 16) this.attrs.set(transport, byCode);
+      this.byTransport.set(transport, byCode);
     }
-    let a = byCode.get(code);
-    if (a === undefined) {
-      a = Object.freeze({ 'ezid.code': code, 'ezid.transport': transport });
-      if (byCode.size < 64) byCode.set(code, a);
+    let c = byCode.get(code);
+    if (c === undefined) {
+      if (byCode.size >= 64) return this.counted(this.overflow);
+      c = { attrs: Object.freeze({ 'ezid.code': code, 'ezid.transport': transport }), n: 0 };
+      byCode.set(code, c);
+      this.cells.push(c);
     }
-    return a;
+    return c;
   }
+
+  private counted(c: CountCell): CountCell {
+    if (!this.cells.includes(c)) this.cells.push(c);
+    return c;
+  }
+}
+
+/** An observable counter reporting the running totals of `cells()` at each collection. */
+function observe(
+  meter: OtelMeter,
+  name: string,
+  description: string,
+  unit: string,
+  cells: () => readonly CountCell[],
+): void {
+  safely(() =>
+    meter.createObservableCounter(name, { description, unit }).addCallback((result) => {
+      for (const c of cells()) if (c.n > 0) result.observe(c.n, c.attrs);
+    }),
+  );
 }
 
 /**
