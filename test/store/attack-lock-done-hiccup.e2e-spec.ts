@@ -2,21 +2,17 @@
 // Attack pass 15b: one slow Redis command at the moment a rotation's upstream call returns (the
 // `done:` transition times out, Redis answers again right after). Real Nest apps (Express), the
 // emulator and a real redis-server (SIGSTOP/SIGCONT) on loopback; no sleeps.
-import Redis from 'ioredis';
 import { refreshTokenRevocationId } from '../../src/auth/ezid-revocation-list';
 import { EzidStore } from '../../src/store';
-import { EzidEmulator } from '../../src/testing';
 import {
-  CLIENT_ID,
-  CLIENT_SECRET,
   type CallbackTestApp,
   createGate,
   eventCount,
   linkParam,
-  startCallbackApp,
   until,
 } from '../callback/callback-test-app';
-import { describeWithRedis, RedisServer } from '../support/redis-server';
+import { describeWithRedis } from '../support/redis-server';
+import { useRedisCallbackWorld } from './redis-callback-world';
 
 interface Session {
   accessToken: string;
@@ -34,43 +30,13 @@ async function untilAsync(cond: () => Promise<boolean>, limitMs: number): Promis
 
 describeWithRedis('attack 15b: a store hiccup during the done: transition', () => {
   jest.setTimeout(60_000);
-  let emu: EzidEmulator;
-  let redis: RedisServer;
-  let raw: Redis;
-  const apps: CallbackTestApp[] = [];
-
-  beforeAll(async () => {
-    emu = await EzidEmulator.start({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
-    redis = await RedisServer.start();
-    raw = new Redis(redis.url);
-  });
-  afterEach(async () => {
-    redis.resume();
-    emu.clearFaults();
-    for (const a of apps.splice(0)) await a.close();
-    await raw.flushall();
-  });
-  afterAll(async () => {
-    raw.disconnect();
-    await redis.stop();
-    await emu.stop();
-  });
-
-  async function start(): Promise<CallbackTestApp> {
-    const t = await startCallbackApp({
-      platform: 'express',
-      emu,
-      callback: { mode: 'json' },
-      // http.timeoutMs 1000: the refresh lock lives 6 s (keeps the test short).
-      extra: { store: { redis: redis.url }, http: { timeoutMs: 1000 } },
-    });
-    apps.push(t);
-    return t;
-  }
+  const world = useRedisCallbackWorld();
+  // http.timeoutMs 1000: the refresh lock lives 6 s (keeps the test short).
+  const start = () => world.start({ http: { timeoutMs: 1000 } });
 
   async function signIn(t: CallbackTestApp, email = 'alice@example.com'): Promise<Session> {
     await t.request('POST', '/magic-link', { body: { email } });
-    const code = linkParam(emu.outbox.last(email)!.link, 'code');
+    const code = linkParam(world.emu.outbox.last(email)!.link, 'code');
     const r = await t.request('POST', '/callback', { body: { code } });
     expect(r.status).toBe(200);
     return r.json as unknown as Session;
@@ -78,7 +44,7 @@ describeWithRedis('attack 15b: a store hiccup during the done: transition', () =
 
   /** GET commands Redis has executed (INFO commandstats). */
   async function getCalls(): Promise<number> {
-    const m = /cmdstat_get:calls=(\d+)/.exec(await raw.info('commandstats'));
+    const m = /cmdstat_get:calls=(\d+)/.exec(await world.raw.info('commandstats'));
     return m ? Number(m[1]) : 0;
   }
 
@@ -91,12 +57,12 @@ describeWithRedis('attack 15b: a store hiccup during the done: transition', () =
     const s0 = await signIn(a);
     const lockKey = `ezid:refresh:lock:${refreshTokenRevocationId(s0.refreshToken)}`;
     const upstreamGate = createGate();
-    emu.fault('legacy.emailLinkRefresh', { gate: upstreamGate.promise, times: 1 });
-    const refreshesBefore = emu.requestCount('legacy.emailLinkRefresh');
+    world.emu.fault('legacy.emailLinkRefresh', { gate: upstreamGate.promise, times: 1 });
+    const refreshesBefore = world.emu.requestCount('legacy.emailLinkRefresh');
 
     // Tab 1 on A: upstream call in flight. Tab 2 (same browser) on B joins while it is in flight.
     const tab1 = refresh(a, s0.refreshToken, 'victim-browser');
-    await until(() => emu.requestCount('legacy.emailLinkRefresh') > refreshesBefore, 10_000);
+    await until(() => world.emu.requestCount('legacy.emailLinkRefresh') > refreshesBefore, 10_000);
     const gets = await getCalls();
     const joined = eventCount(b.logger, 'refresh_joined');
     const tab2 = refresh(b, s0.refreshToken, 'victim-browser');
@@ -106,22 +72,22 @@ describeWithRedis('attack 15b: a store hiccup during the done: transition', () =
     await untilAsync(async () => (await getCalls()) >= gets + 3, 10_000);
 
     // Redis stalls exactly when EZiD answers: A's `done:` transition outlives commandTimeoutMs.
-    redis.pause();
+    world.redis.pause();
     upstreamGate.open();
     const first = await tab1;
     expect(first.status).toBe(200);
     // A's `done:` transition timed out: it went on per process (store suspended for 1 s).
     expect(a.app.get(EzidStore).health().status).toBe('down');
-    redis.resume(); // ~0.5 s hiccup; Redis then executes what it had queued
+    world.redis.resume(); // ~0.5 s hiccup; Redis then executes what it had queued
 
     // A replays its failed writes (rotation record, result, release) once the store answers again;
     // the release wakes tab 2, which reads the result.
     const second = await tab2;
-    const lockAfter = await raw.get(lockKey);
+    const lockAfter = await world.raw.get(lockKey);
     // A thief replays s0 on B once everything is healthy again.
     const thief = await refresh(b, s0.refreshToken, 'thief-tool');
     const outcome = {
-      upstreamRefreshes: emu.requestCount('legacy.emailLinkRefresh') - refreshesBefore,
+      upstreamRefreshes: world.emu.requestCount('legacy.emailLinkRefresh') - refreshesBefore,
       tab2: { status: second.status, code: second.json?.code },
       tab2GotTab1Session:
         (second.json as Partial<Session> | undefined)?.accessToken ===

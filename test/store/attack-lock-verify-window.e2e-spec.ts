@@ -3,20 +3,16 @@
 // upstream call) for as long as the holder VERIFIES the new access token, which may need a JWKS fetch
 // (a key rotation at EZiD) bounded by token.jwks.timeoutMs, not by http.timeoutMs.
 // Real Nest apps (Express) against the emulator and a real redis-server on loopback; no sleeps.
-import Redis from 'ioredis';
 import { refreshTokenRevocationId } from '../../src/auth/ezid-revocation-list';
-import { EzidEmulator } from '../../src/testing';
 import {
-  CLIENT_ID,
-  CLIENT_SECRET,
   type CallbackTestApp,
   createGate,
   eventCount,
   linkParam,
-  startCallbackApp,
   until,
 } from '../callback/callback-test-app';
-import { describeWithRedis, RedisServer } from '../support/redis-server';
+import { describeWithRedis } from '../support/redis-server';
+import { useRedisCallbackWorld } from './redis-callback-world';
 
 interface Session {
   accessToken: string;
@@ -25,46 +21,21 @@ interface Session {
 
 describeWithRedis('attack 15b: the shared refresh lock while the holder verifies', () => {
   jest.setTimeout(60_000);
-  let emu: EzidEmulator;
-  let redis: RedisServer;
-  let raw: Redis;
-  const apps: CallbackTestApp[] = [];
-
-  beforeAll(async () => {
-    emu = await EzidEmulator.start({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
-    redis = await RedisServer.start();
-    raw = new Redis(redis.url);
-  });
-  afterEach(async () => {
-    emu.clearFaults();
-    for (const a of apps.splice(0)) await a.close();
-    await raw.flushall();
-  });
-  afterAll(async () => {
-    raw.disconnect();
-    await redis.stop();
-    await emu.stop();
-  });
-
-  async function start(http?: { timeoutMs: number }): Promise<CallbackTestApp> {
-    const t = await startCallbackApp({
-      platform: 'express',
-      emu,
-      callback: { mode: 'json' },
-      extra: {
-        store: { redis: redis.url },
-        // cooldownSec 0: a new kid is fetched at once; a JWKS fetch may take up to 30 s.
-        token: { jwksUri: emu.jwksUri, issuer: emu.issuer, jwks: { cooldownSec: 0, timeoutMs: 30_000 } },
-        ...(http ? { http } : {}),
+  const world = useRedisCallbackWorld();
+  const start = (http?: { timeoutMs: number }) =>
+    world.start({
+      // cooldownSec 0: a new kid is fetched at once; a JWKS fetch may take up to 30 s.
+      token: {
+        jwksUri: world.emu.jwksUri,
+        issuer: world.emu.issuer,
+        jwks: { cooldownSec: 0, timeoutMs: 30_000 },
       },
+      ...(http ? { http } : {}),
     });
-    apps.push(t);
-    return t;
-  }
 
   async function signIn(t: CallbackTestApp, email = 'alice@example.com'): Promise<Session> {
     await t.request('POST', '/magic-link', { body: { email } });
-    const code = linkParam(emu.outbox.last(email)!.link, 'code');
+    const code = linkParam(world.emu.outbox.last(email)!.link, 'code');
     const r = await t.request('POST', '/callback', { body: { code } });
     expect(r.status).toBe(200);
     return r.json as unknown as Session;
@@ -82,17 +53,17 @@ describeWithRedis('attack 15b: the shared refresh lock while the holder verifies
     const lockKey = `ezid:refresh:lock:${refreshTokenRevocationId(s0.refreshToken)}`;
 
     // EZiD rotates its signing key: the next access token has a kid the instances have not fetched.
-    emu.rotateKeys();
+    world.emu.rotateKeys();
     const jwksGate = createGate();
-    emu.fault('jwks', { gate: jwksGate.promise });
-    const refreshesBefore = emu.requestCount('legacy.emailLinkRefresh');
-    const jwksBefore = emu.requestCount('jwks');
+    world.emu.fault('jwks', { gate: jwksGate.promise });
+    const refreshesBefore = world.emu.requestCount('legacy.emailLinkRefresh');
+    const jwksBefore = world.emu.requestCount('jwks');
 
     const victim = refresh(a, s0.refreshToken, 'victim-browser');
     // The upstream refresh has RETURNED (EZiD consumed s0): instance A now fetches the JWKS to verify.
-    await until(() => emu.requestCount('jwks') > jwksBefore, 10_000);
-    expect(emu.requestCount('legacy.emailLinkRefresh')).toBe(refreshesBefore + 1);
-    const lockNow = await raw.get(lockKey);
+    await until(() => world.emu.requestCount('jwks') > jwksBefore, 10_000);
+    expect(world.emu.requestCount('legacy.emailLinkRefresh')).toBe(refreshesBefore + 1);
+    const lockNow = await world.raw.get(lockKey);
 
     // Only now does the thief replay the stolen s0, on instance B, from another client.
     const joinedBefore = eventCount(b.logger, 'refresh_joined');
@@ -129,35 +100,35 @@ describeWithRedis('attack 15b: the shared refresh lock while the holder verifies
     const s0 = await signIn(a);
     const lockKey = `ezid:refresh:lock:${refreshTokenRevocationId(s0.refreshToken)}`;
 
-    emu.rotateKeys();
+    world.emu.rotateKeys();
     const upstreamGate = createGate();
     const jwksGate = createGate();
-    emu.fault('legacy.emailLinkRefresh', { gate: upstreamGate.promise, times: 1 });
-    emu.fault('jwks', { gate: jwksGate.promise });
-    const refreshesBefore = emu.requestCount('legacy.emailLinkRefresh');
-    const jwksBefore = emu.requestCount('jwks');
+    world.emu.fault('legacy.emailLinkRefresh', { gate: upstreamGate.promise, times: 1 });
+    world.emu.fault('jwks', { gate: jwksGate.promise });
+    const refreshesBefore = world.emu.requestCount('legacy.emailLinkRefresh');
+    const jwksBefore = world.emu.requestCount('jwks');
 
     // Tab 1 on A: its upstream refresh is in flight.
     const tab1 = refresh(a, s0.refreshToken, 'victim-browser');
-    await until(() => emu.requestCount('legacy.emailLinkRefresh') > refreshesBefore, 10_000);
+    await until(() => world.emu.requestCount('legacy.emailLinkRefresh') > refreshesBefore, 10_000);
     // Tab 2 of the same browser on B, while that call is in flight: it must share its result.
     const joinedBefore = eventCount(b.logger, 'refresh_joined');
     const tab2 = refresh(b, s0.refreshToken, 'victim-browser');
     await until(() => eventCount(b.logger, 'refresh_joined') > joinedBefore, 10_000);
 
     upstreamGate.open(); // EZiD answers at once (well within http.timeoutMs)
-    await until(() => emu.requestCount('jwks') > jwksBefore, 10_000);
+    await until(() => world.emu.requestCount('jwks') > jwksBefore, 10_000);
     // A is verifying the new token (a JWKS fetch, within token.jwks.timeoutMs): its lock outlives that
     // deadline (it was taken for http.timeoutMs + token.jwks.timeoutMs + 5 s), so it cannot expire under
     // a verification and let another instance call EZiD with the same token.
-    expect(await raw.pttl(lockKey)).toBeGreaterThan(30_000);
+    expect(await world.raw.pttl(lockKey)).toBeGreaterThan(30_000);
 
     jwksGate.open();
     const second = await tab2;
     const first = await tab1;
     expect(first.status).toBe(200);
     const outcome = {
-      upstreamRefreshes: emu.requestCount('legacy.emailLinkRefresh') - refreshesBefore,
+      upstreamRefreshes: world.emu.requestCount('legacy.emailLinkRefresh') - refreshesBefore,
       tab2: { status: second.status, code: second.json?.code },
     };
     // docs/scaling.md: "a refresh token raced on two instances must make one EZiD call and log nobody

@@ -3,16 +3,9 @@
 // does not have the new signing key yet: cooldown, or the JWKS unreachable) treats the token as
 // "invalid, nothing to revoke" and answers 204, while another instance, which has the key, keeps
 // accepting it. Real Nest apps (Express), the emulator and a real redis-server on loopback; no sleeps.
-import Redis from 'ioredis';
-import { EzidEmulator } from '../../src/testing';
-import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  type CallbackTestApp,
-  linkParam,
-  startCallbackApp,
-} from '../callback/callback-test-app';
-import { describeWithRedis, RedisServer } from '../support/redis-server';
+import { type CallbackTestApp, linkParam } from '../callback/callback-test-app';
+import { describeWithRedis } from '../support/redis-server';
+import { useRedisCallbackWorld } from './redis-callback-world';
 
 interface Session {
   accessToken: string;
@@ -21,44 +14,19 @@ interface Session {
 
 describeWithRedis('attack 15b: logout on an instance that cannot verify the access token yet', () => {
   jest.setTimeout(60_000);
-  let emu: EzidEmulator;
-  let redis: RedisServer;
-  let raw: Redis;
-  const apps: CallbackTestApp[] = [];
-
-  beforeAll(async () => {
-    emu = await EzidEmulator.start({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
-    redis = await RedisServer.start();
-    raw = new Redis(redis.url);
-  });
-  afterEach(async () => {
-    emu.clearFaults();
-    for (const a of apps.splice(0)) await a.close();
-    await raw.flushall();
-  });
-  afterAll(async () => {
-    raw.disconnect();
-    await redis.stop();
-    await emu.stop();
-  });
-
-  async function start(): Promise<CallbackTestApp> {
-    const t = await startCallbackApp({
-      platform: 'express',
-      emu,
-      callback: { mode: 'json' },
-      extra: {
-        store: { redis: redis.url },
-        token: { jwksUri: emu.jwksUri, issuer: emu.issuer, jwks: { cooldownSec: 3600, timeoutMs: 2000 } },
+  const world = useRedisCallbackWorld();
+  const start = () =>
+    world.start({
+      token: {
+        jwksUri: world.emu.jwksUri,
+        issuer: world.emu.issuer,
+        jwks: { cooldownSec: 3600, timeoutMs: 2000 },
       },
     });
-    apps.push(t);
-    return t;
-  }
 
   async function signIn(t: CallbackTestApp, email: string): Promise<Session> {
     await t.request('POST', '/magic-link', { body: { email } });
-    const code = linkParam(emu.outbox.last(email)!.link, 'code');
+    const code = linkParam(world.emu.outbox.last(email)!.link, 'code');
     const r = await t.request('POST', '/callback', { body: { code } });
     expect(r.status).toBe(200);
     return r.json as unknown as Session;
@@ -70,7 +38,7 @@ describeWithRedis('attack 15b: logout on an instance that cannot verify the acce
   it('logout answers 204 on instance A while instance B still accepts the access token', async () => {
     const a = await start(); // A has fetched the JWKS at boot (its cooldown runs from now)
     await signIn(a, 'bob@example.com');
-    emu.rotateKeys(); // EZiD rotates its signing key
+    world.emu.rotateKeys(); // EZiD rotates its signing key
     const b = await start(); // B boots (or refetches) after the rotation: it knows the new key
     const s = await signIn(b, 'alice@example.com'); // B fetches the new key set: the session is signed with the new key
     expect((await me(b, s.accessToken)).status).toBe(200);

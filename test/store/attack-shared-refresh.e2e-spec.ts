@@ -1,17 +1,10 @@
 // Attack pass on the shared (Redis) refresh rotation: the sealed result slot outlives the lock it
 // answers, so a waiter that arrives after the rotation settled gets the rotated-into session.
 // Real Nest apps (Express) against the emulator and a real redis-server on loopback.
-import Redis from 'ioredis';
 import { refreshTokenRevocationId } from '../../src/auth/ezid-revocation-list';
-import { EzidEmulator } from '../../src/testing';
-import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  type CallbackTestApp,
-  signInJson,
-  startCallbackApp,
-} from '../callback/callback-test-app';
-import { describeWithRedis, RedisServer } from '../support/redis-server';
+import { type CallbackTestApp, signInJson } from '../callback/callback-test-app';
+import { describeWithRedis } from '../support/redis-server';
+import { useRedisCallbackWorld } from './redis-callback-world';
 
 interface Session {
   accessToken: string;
@@ -19,37 +12,8 @@ interface Session {
 }
 
 describeWithRedis('attack: shared refresh rotation', () => {
-  let emu: EzidEmulator;
-  let redis: RedisServer;
-  let raw: Redis;
-  const apps: CallbackTestApp[] = [];
-
-  beforeAll(async () => {
-    emu = await EzidEmulator.start({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
-    redis = await RedisServer.start();
-    raw = new Redis(redis.url);
-  });
-  afterEach(async () => {
-    emu.clearFaults();
-    for (const a of apps.splice(0)) await a.close();
-    await raw.flushall();
-  });
-  afterAll(async () => {
-    raw.disconnect();
-    await redis.stop();
-    await emu.stop();
-  });
-
-  async function start(): Promise<CallbackTestApp> {
-    const t = await startCallbackApp({
-      platform: 'express',
-      emu,
-      callback: { mode: 'json' },
-      extra: { store: { redis: redis.url } },
-    });
-    apps.push(t);
-    return t;
-  }
+  const world = useRedisCallbackWorld();
+  const start = () => world.start();
 
   const refresh = (t: CallbackTestApp, refreshToken: string, ua: string) =>
     t.request('POST', '/refresh', { body: { refreshToken }, headers: { 'user-agent': ua } });
@@ -59,7 +23,7 @@ describeWithRedis('attack: shared refresh rotation', () => {
   it('a rotated refresh token replayed by another client on another instance, while any request holds its lock, is reuse (not the rotated-into session)', async () => {
     const a = await start();
     const b = await start();
-    const s0 = await signInJson(emu, a);
+    const s0 = await signInJson(world.emu, a);
     // The victim rotates s0 on instance A.
     const r1 = await refresh(a, s0.refreshToken, 'victim-browser');
     expect(r1.status).toBe(200);
@@ -69,7 +33,7 @@ describeWithRedis('attack: shared refresh rotation', () => {
     // victim's second tab being answered 409 there, or the thief's own first request being
     // judged as reuse). Simulated by taking the lock exactly as an instance does (SET NX PX).
     const id = refreshTokenRevocationId(s0.refreshToken);
-    expect(await raw.set(`ezid:refresh:lock:${id}`, 'other-instance', 'PX', 15_000, 'NX')).toBe('OK');
+    expect(await world.raw.set(`ezid:refresh:lock:${id}`, 'other-instance', 'PX', 15_000, 'NX')).toBe('OK');
 
     // The thief replays the stolen s0 on instance B from another client.
     const stolen = await refresh(b, s0.refreshToken, 'thief-tool');
@@ -95,7 +59,7 @@ describeWithRedis('attack: shared refresh rotation', () => {
   it('a thief replaying a rotated token on two instances at once gets no usable session', async () => {
     const a = await start();
     const b = await start();
-    const s0 = await signInJson(emu, a);
+    const s0 = await signInJson(world.emu, a);
     const r1 = await refresh(a, s0.refreshToken, 'victim-browser');
     expect(r1.status).toBe(200);
     const s1 = r1.json as unknown as Session;
@@ -120,7 +84,7 @@ describeWithRedis('attack: shared refresh rotation', () => {
     const c = await start();
     const wins: string[] = [];
     for (let i = 0; i < 10 && wins.length === 0; i++) {
-      const s0 = await signInJson(emu, a);
+      const s0 = await signInJson(world.emu, a);
       const r1 = await refresh(a, s0.refreshToken, 'victim-browser');
       expect(r1.status).toBe(200);
       const [onC, onB] = await Promise.all([
