@@ -1,8 +1,10 @@
+import * as fc from 'fast-check';
 import {
   accessTokenRevocationId,
   canonicalRefreshToken,
   EzidInMemoryRevocationList,
   EzidRevocationListFullError,
+  REVOCATION_ID_MAX_LENGTH,
   refreshTokenRevocationId,
 } from './ezid-revocation-list';
 
@@ -50,11 +52,29 @@ describe('revocation ids', () => {
     const withJti = accessTokenRevocationId({ iss: 'i', jti: 'j1' }, sig);
     expect(withJti).toMatch(/^at:jti:/);
     expect(accessTokenRevocationId({ iss: 'i', jti: 'j1' }, Buffer.alloc(256, 8))).toBe(withJti);
+    expect(accessTokenRevocationId({ iss: 'i', jti: 'j2' }, sig)).not.toBe(withJti);
     expect(accessTokenRevocationId({ iss: 'other', jti: 'j1' }, sig)).not.toBe(withJti);
     const bySig = accessTokenRevocationId({ iss: 'i' }, sig);
     expect(bySig).toMatch(/^at:sig:/);
     expect(accessTokenRevocationId({ iss: 'i', jti: '' }, sig)).toBe(bySig);
     expect(accessTokenRevocationId({ iss: 'i' }, Buffer.alloc(256, 8))).not.toBe(bySig);
+  });
+
+  it('a jti too long for an id is hashed; every id fits the shared store and the forms never collide', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 400 }), fc.string({ minLength: 1, maxLength: 400 }), (iss, jti) => {
+        const id = accessTokenRevocationId({ iss, jti }, sig);
+        expect(id.length).toBeLessThanOrEqual(REVOCATION_ID_MAX_LENGTH);
+        expect(id).toMatch(/^at:jtih?:/);
+        // Deterministic, and it depends on both claims.
+        expect(accessTokenRevocationId({ iss, jti }, Buffer.alloc(256, 1))).toBe(id);
+        expect(accessTokenRevocationId({ iss, jti: `${jti}x` }, sig)).not.toBe(id);
+      }),
+      { numRuns: 300 },
+    );
+    const long = 'j'.repeat(300);
+    expect(accessTokenRevocationId({ iss: 'i', jti: long }, sig)).toMatch(/^at:jtih:[\w-]{43}$/);
+    expect(accessTokenRevocationId({ iss: 'i', jti: 'short' }, sig)).toBe('at:jti:i\nshort');
   });
 
   it('hashes refresh tokens (the secret is not kept)', () => {

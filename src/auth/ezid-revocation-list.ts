@@ -101,10 +101,15 @@ export class EzidInMemoryRevocationList extends EzidRevocationList {
   }
 }
 
+/** Longest revocation id; a shared store ignores longer ones (`ids` travel in one pub/sub message). */
+export const REVOCATION_ID_MAX_LENGTH = 200;
+
 /**
- * The revocation id of an access token: its `jti` (with its `iss`) when present, else the SHA-256 of
- * the decoded signature bytes. Never the token string: several strings decode to the same signature
- * (checklist A7), and all of them must be refused.
+ * The revocation id of an access token: its `iss` and `jti` when it has a `jti` (as they are, or their
+ * SHA-256 when that would be longer than `REVOCATION_ID_MAX_LENGTH`), else the SHA-256 of the decoded
+ * signature bytes. Never the token string: several strings decode to the same signature (checklist
+ * A7), and all of them must be refused. Computed for every token verified in full, so the common
+ * case hashes nothing (a `jti` is not a secret); the three forms have distinct prefixes.
  */
 export function accessTokenRevocationId(
   payload: Readonly<Record<string, unknown>>,
@@ -112,7 +117,9 @@ export function accessTokenRevocationId(
 ): string {
   const jti = Object.prototype.hasOwnProperty.call(payload, 'jti') ? payload.jti : undefined;
   if (typeof jti === 'string' && jti.length > 0) {
-    return `at:jti:${crypto.hash('sha256', `${String(payload.iss)}\n${jti}`, 'base64url')}`;
+    const id = `at:jti:${String(payload.iss)}\n${jti}`;
+    if (id.length <= REVOCATION_ID_MAX_LENGTH) return id;
+    return `at:jtih:${crypto.hash('sha256', `${String(payload.iss)}\n${jti}`, 'base64url')}`;
   }
   return `at:sig:${crypto.createHash('sha256').update(signature).digest('base64url')}`;
 }

@@ -67,6 +67,15 @@ export function verifiedTokenSlot(token: string): number {
   }
   return h >>> 2;
 }
+/**
+ * Slots of the admission filter in front of the verified-token cache (a power of two). A token enters the
+ * cache on its second verification: the first records its slot's hash in this table (4 bytes a slot), the
+ * second finds it there. A token used once (a flood of distinct tokens, a one-off call) then costs its
+ * verification and no cache work, leaves nothing behind for the GC to move, and never evicts the tokens
+ * in use. A token in use pays one more full verification, once.
+ */
+export const VERIFIED_TOKEN_ADMISSION_SLOTS = 1 << 15;
+
 /** Largest estimated user object a cache entry keeps; a larger one is rebuilt from the token on each hit. */
 export const VERIFIED_TOKEN_USER_MAX_BYTES = 16 * 1024;
 
@@ -133,6 +142,18 @@ function flatCopy(s: string): string {
   return ` ${s}`.slice(1);
 }
 
+/** Deep-freezes a value parsed by `JSON.parse` (plain objects, arrays, primitives). */
+export function freezeJson(value: unknown): void {
+  if (value === null || typeof value !== 'object') return;
+  Object.freeze(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) freezeJson(value[i]);
+    return;
+  }
+  const o = value as Record<string, unknown>;
+  for (const k of Object.keys(o)) freezeJson(o[k]);
+}
+
 /**
  * Deep-freezes a value parsed by `JSON.parse` (plain objects, arrays, primitives) and returns the
  * same estimate as `estimateRetainedBytes(value, Infinity)`, in one walk: the verified-token path
@@ -183,6 +204,8 @@ const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.c
 export class EzidTokenVerifier {
   private readonly logger = new Logger('EzidTokenVerifier');
   private readonly cache: BoundedCache<number, CacheEntry>;
+  /** Admission filter: `slot + 1` of the last token verified in full per `slot & (SLOTS - 1)`; 0 = none. */
+  private readonly seen = new Uint32Array(VERIFIED_TOKEN_ADMISSION_SLOTS);
   private readonly algorithms: ReadonlySet<string>;
   private readonly issuers: ReadonlySet<string>;
   private readonly audiences?: ReadonlySet<string>;
@@ -290,8 +313,15 @@ export class EzidTokenVerifier {
       throw err;
     }
     const p = jws.payload;
-    // Frozen before createEzidUser (which then finds the claims frozen and skips its own walk).
-    const claimsBytes = freezeJsonAndEstimate(p);
+    // Admission: cached on its second full verification (see VERIFIED_TOKEN_ADMISSION_SLOTS).
+    const door = id & (VERIFIED_TOKEN_ADMISSION_SLOTS - 1);
+    const admit = this.seen[door] === id + 1;
+    if (!admit) this.seen[door] = id + 1;
+    // Frozen before createEzidUser (which then finds the claims frozen and skips its own walk); sized
+    // only when the entry is cached.
+    let claimsBytes = 0;
+    if (admit) claimsBytes = freezeJsonAndEstimate(p);
+    else freezeJson(p);
     const verified: EzidVerifiedToken = Object.freeze({
       user: createEzidUser(p),
       key,
@@ -299,6 +329,7 @@ export class EzidTokenVerifier {
       nbfMs: typeof p.nbf === 'number' ? p.nbf * 1000 : 0,
       revocationId,
     });
+    if (!admit) return verified;
     // The user (claims and mapped tenants) is kept only when small; the token itself never is.
     const userBytes =
       claimsBytes > VERIFIED_TOKEN_USER_MAX_BYTES / 1.5 ? Infinity : Math.ceil(claimsBytes * 1.5);

@@ -24,11 +24,23 @@ function toRole(raw: unknown): EzidRole | undefined {
   const id = str(r, 'role_id');
   const name = str(r, 'role_name');
   if (!id || name === undefined) return undefined;
-  const p = own(r, 'permissions') ? r.permissions : null;
-  // EZiD sends `null` for "no permissions"; anything that is not a list of strings grants nothing.
+  return Object.freeze({ id, name, permissions: permissionList(own(r, 'permissions') ? r.permissions : null) });
+}
+
+const NO_PERMISSIONS: readonly string[] = Object.freeze([]);
+
+/**
+ * EZiD sends `null` for "no permissions"; anything that is not a list grants nothing, and non-strings
+ * in a list are dropped. A frozen list of strings (the verifier freezes the claims first) is used as is.
+ */
+function permissionList(p: unknown): readonly string[] {
+  if (!Array.isArray(p)) return NO_PERMISSIONS;
+  let strings = Object.isFrozen(p);
+  for (let i = 0; strings && i < p.length; i++) strings = typeof p[i] === 'string';
+  if (strings) return p as readonly string[];
   const permissions: string[] = [];
-  if (Array.isArray(p)) for (const x of p as unknown[]) if (typeof x === 'string') permissions.push(x);
-  return Object.freeze({ id, name, permissions: Object.freeze(permissions) });
+  for (const x of p as unknown[]) if (typeof x === 'string') permissions.push(x);
+  return Object.freeze(permissions);
 }
 
 function toTenant(raw: unknown): EzidTenant | undefined {
@@ -74,7 +86,7 @@ export function tenantsFromClaim(value: unknown): readonly EzidTenant[] {
  * A `__proto__` member in the payload is an ordinary own property of `claims` and grants nothing.
  */
 export function createEzidUser(claims: Claims): EzidUser {
-  const c = claims as Record<string, unknown>;
+  const c = deepFreeze(claims) as Record<string, unknown>;
   const sub = str(c, 'sub');
   if (!sub) throw new TypeError('createEzidUser: the claims have no string "sub"');
   const user: EzidUser = {
@@ -83,7 +95,7 @@ export function createEzidUser(claims: Claims): EzidUser {
     firstName: str(c, 'first_name') ?? str(c, 'given_name'),
     lastName: str(c, 'last_name') ?? str(c, 'family_name'),
     tenants: tenantsFromClaim(own(c, 'tenants') ? c.tenants : undefined),
-    claims: deepFreeze(claims),
+    claims,
   };
   return Object.freeze(user);
 }

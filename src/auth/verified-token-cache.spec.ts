@@ -21,15 +21,28 @@ describe('verified-token cache: bounded in bytes', () => {
   });
   afterAll(() => emu.stop());
 
-  const verifierWith = (verifiedCacheMaxBytes?: number) =>
-    new EzidTokenVerifier(
+  /** Full verifications (signature checks) of each verifier: the key lookup comes right before one. */
+  const fullChecks = new WeakMap<EzidTokenVerifier, () => number>();
+  const verifierWith = (verifiedCacheMaxBytes?: number) => {
+    const keys = new StaticKeySource(emu.publicKeyPem);
+    const getKey = jest.spyOn(keys, 'getKey');
+    const v = new EzidTokenVerifier(
       resolveEzidOptions({
         clientId: 'cli_cache',
         token: { publicKey: emu.publicKeyPem, issuer: emu.issuer, verifiedCacheMaxBytes },
       }),
-      new StaticKeySource(emu.publicKeyPem),
+      keys,
     );
+    fullChecks.set(v, () => getKey.mock.calls.length);
+    return v;
+  };
+  const checksOf = (v: EzidTokenVerifier) => fullChecks.get(v)!();
   const cacheOf = (v: EzidTokenVerifier) => (v as unknown as { cache: CacheView }).cache;
+  /** Verifies `token` twice: a token enters the cache on its second full verification (admission). */
+  const admit = async (v: EzidTokenVerifier, token: string) => {
+    await v.verifyToken(token);
+    return v.verifyToken(token);
+  };
 
   /** A token of about `bytes` characters: many tenants, as a large EZiD access token carries. */
   function tokenOf(bytes: number, i: number): string {
@@ -53,7 +66,7 @@ describe('verified-token cache: bounded in bytes', () => {
     for (let i = 0; i < 300; i++) {
       const t = tokenOf(8000, i);
       length += t.length;
-      await v.verifyToken(t);
+      await admit(v, t);
       expect(cache.bytes).toBeLessThanOrEqual(max);
     }
     expect(length / 300).toBeGreaterThan(7000);
@@ -67,22 +80,68 @@ describe('verified-token cache: bounded in bytes', () => {
     const v = verifierWith(max);
     const cache = cacheOf(v);
     for (let i = 0; i < 400; i++) {
-      await v.verifyToken(tokenOf(2000, i));
+      await admit(v, tokenOf(2000, i));
       expect(cache.bytes).toBeLessThanOrEqual(max);
     }
     expect(cache.size).toBeLessThan(400);
     expect(cache.bytes).toBeGreaterThan(cache.size * VERIFIED_TOKEN_ENTRY_BYTES);
   });
 
+  it('admission: a token is cached on its second full verification; tokens used once leave nothing', async () => {
+    const v = verifierWith();
+    const cache = cacheOf(v);
+    const hot = emu.mintAccessToken();
+    await v.verifyToken(hot);
+    expect(cache.size).toBe(0);
+    await v.verifyToken(hot);
+    expect(cache.size).toBe(1);
+    expect(checksOf(v)).toBe(2);
+    // Distinct tokens, each verified once: verified in full, none cached, the hot entry untouched.
+    const once = Array.from({ length: 200 }, (_, i) => emu.mintAccessToken(undefined, { claims: { n: i } }));
+    for (const t of once) expect((await v.verifyToken(t)).user.id).toBeDefined();
+    expect(checksOf(v)).toBe(202);
+    expect(cache.size).toBe(1);
+    expect(cache.bytes).toBeGreaterThan(VERIFIED_TOKEN_ENTRY_BYTES);
+    const user = (await v.verifyToken(hot)).user;
+    expect(checksOf(v)).toBe(202);
+    expect((await v.verifyToken(hot)).user).toBe(user);
+    // A token verified once is frozen like a cached one.
+    const single = await v.verifyToken(emu.mintAccessToken(undefined, { claims: { n: 'single' } }));
+    expect(Object.isFrozen(single.user) && Object.isFrozen(single.user.claims)).toBe(true);
+    expect(Object.isFrozen((single.user.claims.tenants as object[])[0])).toBe(true);
+    expect(Object.isFrozen(single.user.tenants[0].roles[0].permissions)).toBe(true);
+  });
+
+  it('admission is recorded only by a verification that succeeded', async () => {
+    const v = verifierWith();
+    const cache = cacheOf(v);
+    const good = emu.mintAccessToken();
+    // Same last characters (same slot, same admission tag), one signature character changed: refused.
+    const d = good.lastIndexOf('.') + 5;
+    const forged = `${good.slice(0, d)}${good[d] === 'A' ? 'B' : 'A'}${good.slice(d + 1)}`;
+    expect(verifiedTokenSlot(forged)).toBe(verifiedTokenSlot(good));
+    for (let i = 0; i < 3; i++)
+      await expect(Promise.resolve().then(() => v.verifyToken(forged))).rejects.toMatchObject({
+        code: 'token_invalid',
+      });
+    await v.verifyToken(good);
+    expect(cache.size).toBe(0);
+    await v.verifyToken(good);
+    expect(cache.size).toBe(1);
+    await expect(Promise.resolve().then(() => v.verifyToken(forged))).rejects.toMatchObject({
+      code: 'token_invalid',
+    });
+  });
+
   it('a hit means this exact token string was verified: no signature check again, the same user', async () => {
     const v = verifierWith();
     const small = emu.mintAccessToken();
     const large = tokenOf(8000, 1);
-    const first = { small: await v.verifyToken(small), large: await v.verifyToken(large) };
-    const spy = jest.spyOn(crypto, 'verify');
-    try {
+    const first = { small: await admit(v, small), large: await admit(v, large) };
+    const checks = checksOf(v);
+    {
       const again = { small: await v.verifyToken(small), large: await v.verifyToken(large) };
-      expect(spy).not.toHaveBeenCalled();
+      expect(checksOf(v)).toBe(checks);
       expect(again.small).toBe(first.small); // kept whole
       expect(again.large).not.toBe(first.large); // rebuilt from the token string
       expect(again.large.user).toEqual(first.large.user);
@@ -92,8 +151,6 @@ describe('verified-token cache: bounded in bytes', () => {
       await expect(Promise.resolve().then(() => v.verifyToken(flipped))).rejects.toMatchObject({
         code: 'token_invalid',
       });
-    } finally {
-      spy.mockRestore();
     }
   });
 
@@ -101,8 +158,8 @@ describe('verified-token cache: bounded in bytes', () => {
     const v = verifierWith();
     const small = emu.mintAccessToken(); // entry keeps the user and the token string
     const large = tokenOf(8000, 2); // entry keeps the SHA-256 of the token string only
-    await v.verifyToken(small);
-    await v.verifyToken(large);
+    await admit(v, small);
+    await admit(v, large);
     const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ ';
     const mutation = (t: string) =>
       fc.record({
@@ -133,13 +190,9 @@ describe('verified-token cache: bounded in bytes', () => {
         { numRuns: 300 },
       );
       // The cached token is still a hit (a refused look-alike does not take or drop its slot).
-      const spy = jest.spyOn(crypto, 'verify');
-      try {
-        expect((await v.verifyToken(t)).user.id).toBeDefined();
-        expect(spy).not.toHaveBeenCalled();
-      } finally {
-        spy.mockRestore();
-      }
+      const checks = checksOf(v);
+      expect((await v.verifyToken(t)).user.id).toBeDefined();
+      expect(checksOf(v)).toBe(checks);
     }
   });
 
@@ -189,7 +242,7 @@ describe('verified-token cache: bounded in bytes', () => {
       gc();
       const before = process.memoryUsage().heapUsed;
       const v = verifierWith(max);
-      for (const t of tokens) await v.verifyToken(t);
+      for (const t of tokens) await admit(v, t);
       gc();
       const retained = process.memoryUsage().heapUsed - before;
       expect(cacheOf(v).size).toBe(2000);

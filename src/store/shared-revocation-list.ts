@@ -3,6 +3,7 @@ import {
   EZID_REVOCATION_LIST_MAX,
   EzidInMemoryRevocationList,
   EzidRevocationList,
+  REVOCATION_ID_MAX_LENGTH,
 } from '../auth/ezid-revocation-list';
 import { EzidStore } from './ezid-store';
 
@@ -10,8 +11,8 @@ import { EzidStore } from './ezid-store';
 const REVOKED = 'revoked';
 /** How often pending revocations are written again while the store refuses them. */
 const RETRY_MS = 1_000;
-/** Longest revocation id accepted from the store (ids are `at:…`/`rt:…` SHA-256 tags, about 50 chars). */
-const MAX_ID_LENGTH = 200;
+/** Longest revocation id accepted from the store (`accessTokenRevocationId` never makes a longer one). */
+const MAX_ID_LENGTH = REVOCATION_ID_MAX_LENGTH;
 
 /**
  * The `EzidRevocationList` of a shared store (`store: { redis }`). `isRevoked()` reads a local copy
