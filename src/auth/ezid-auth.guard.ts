@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, HttpException, Injectable, Logger, Optio
 import { Reflector } from '@nestjs/core';
 import { EzidHttpException } from '../common/ezid-http.exception';
 import { EZID_OBSERVER_OFF, EzidObserver } from '../observer/ezid-observer';
-import { applyEzidHeaders, toContextException } from '../common/http-context';
+import { applyEzidHeaders, httpRequestOf, toContextException } from '../common/http-context';
 import {
   csrfRejected,
   EzidSameOriginPolicy,
@@ -111,6 +111,8 @@ export class EzidAuthGuard implements CanActivate {
   private readonly sameOrigin: EzidSameOriginPolicy;
   private readonly context: boolean;
   private readonly observer: EzidObserver;
+  /** A header token the verifier has cached is not scanned again (see `parseAuthorizationHeader`). */
+  private readonly known?: (token: string) => boolean;
 
   constructor(
     private readonly reflector: Reflector,
@@ -123,6 +125,8 @@ export class EzidAuthGuard implements CanActivate {
     const publicUrl = options.callback ? options.callback.publicUrl : undefined;
     this.sameOrigin = new EzidSameOriginPolicy({ publicUrl, ...options.csrf });
     this.context = options.context;
+    // A replaced verifier (overrideProvider) may not have it: its headers are then always scanned.
+    if (typeof verifier.isCachedToken === 'function') this.known = (t) => verifier.isCachedToken(t);
   }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -134,9 +138,9 @@ export class EzidAuthGuard implements CanActivate {
     let request: Record<string, unknown> | undefined;
     try {
       if (type === 'http') {
-        request = context.switchToHttp().getRequest<Record<string, unknown>>();
+        request = httpRequestOf<Record<string, unknown>>(context);
         if (hasEzidUser(request)) return true; // already authenticated by an earlier EzidAuthGuard on this request
-        token = extractHttpToken(request as EzidHttpRequestLike, this.cookieName);
+        token = extractHttpToken(request as EzidHttpRequestLike, this.cookieName, this.known);
         if (token !== undefined) this.checkAmbientCredential(context, request);
       } else if (type === 'graphql') {
         request = graphqlRequest(context);
@@ -146,7 +150,7 @@ export class EzidAuthGuard implements CanActivate {
         // earlier operation attached), and treat a cookie as a WebSocket handshake's (origin checked).
         const handshake = isGraphqlSubscription(context) || isWebSocketUpgrade(request);
         if (!handshake && hasEzidUser(request)) return true;
-        token = extractHttpToken(request as EzidHttpRequestLike, this.cookieName);
+        token = extractHttpToken(request as EzidHttpRequestLike, this.cookieName, this.known);
         if (token !== undefined) this.checkAmbientCredential(context, request, handshake);
       } else if (type === 'ws') {
         const client = context.switchToWs().getClient<unknown>();

@@ -260,6 +260,17 @@ export class EzidTokenVerifier {
   }
 
   /**
+   * Whether `token` is, character for character, a token this verifier verified and keeps in its cache
+   * with the user. Checks nothing else (`verifyToken` checks expiry, key and revocation). A verified
+   * token is a compact JWS, so such a string is a well-formed bearer token: the guard skips scanning
+   * the `Authorization` header's characters for it. Internal.
+   */
+  isCachedToken(token: string): boolean {
+    const hit = this.cache.get(verifiedTokenSlot(token));
+    return hit?.token !== undefined && hit.token === token;
+  }
+
+  /**
    * The hot path behind `verify()`: returns synchronously when the key is cached (no I/O, no
    * promise), a promise only when a JWKS fetch is needed. Does not log. Used by the guard.
    */

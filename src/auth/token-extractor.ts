@@ -23,13 +23,18 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 /**
  * Strict `Authorization` parsing. `undefined` when the header is absent; `token_malformed` when it
  * is anything but `Bearer <token>`: another scheme, trailing junk, two schemes or two tokens.
+ * `known(token)`, when given, may vouch for the common form's token (a string the verifier has
+ * verified, so a compact JWS): it is then not scanned again.
  */
-export function parseAuthorizationHeader(value: unknown): string | undefined {
+export function parseAuthorizationHeader(
+  value: unknown,
+  known?: (token: string) => boolean,
+): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw new EzidTokenError('token_malformed', 'header_not_single');
   if (value.startsWith('Bearer ')) {
     const token = value.slice(7);
-    if (B64TOKEN.test(token)) return token;
+    if (known?.(token) || B64TOKEN.test(token)) return token;
   }
   const m = BEARER.exec(value);
   if (!m) throw new EzidTokenError('token_malformed', 'header_not_bearer');
@@ -75,11 +80,16 @@ function hasBodyToken(body: unknown): boolean {
  * Sources: the `Authorization: Bearer` header, and the `cookieName` cookie when configured.
  * Query (`?access_token=`) and form-body tokens are not accepted: alone they count as no token,
  * together with a header or cookie token they are `invalid_request` (RFC 6750 §2: one method only).
- * A header and a cookie carrying different tokens are `invalid_request` too.
+ * A header and a cookie carrying different tokens are `invalid_request` too. `known`: see
+ * `parseAuthorizationHeader`.
  */
-export function extractHttpToken(req: EzidHttpRequestLike, cookieName?: string): string | undefined {
+export function extractHttpToken(
+  req: EzidHttpRequestLike,
+  cookieName?: string,
+  known?: (token: string) => boolean,
+): string | undefined {
   const headers = req.headers ?? {};
-  const fromHeader = parseAuthorizationHeader(headers.authorization);
+  const fromHeader = parseAuthorizationHeader(headers.authorization, known);
   let fromCookie: string | undefined;
   if (cookieName) {
     fromCookie = readCookie(headers.cookie, cookieName);

@@ -1,5 +1,6 @@
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { ezidUserCarriers, getEzidUser, graphqlRequest } from '../common/ezid-user-context';
+import { httpRequestOf } from '../common/http-context';
 import { rpcHeaderCarriers } from '../auth/token-extractor';
 import type { EzidTenant, EzidUser } from '../interfaces/ezid-user.interface';
 
@@ -87,7 +88,7 @@ function rpcHeaderBag(headers: unknown): Record<string, unknown> | undefined {
 export function getAuthzView(context: ExecutionContext): AuthzView | undefined {
   const type = context.getType<string>();
   if (type === 'http') {
-    const req = context.switchToHttp().getRequest<Record<string, unknown>>();
+    const req = httpRequestOf<Record<string, unknown>>(context);
     if (!isObject(req)) return undefined;
     return {
       request: req,
@@ -135,6 +136,11 @@ export function getAuthzView(context: ExecutionContext): AuthzView | undefined {
 /** Tenants authorized by `EzidRolesGuard`, by carrier object (like the auth guard's user registry). */
 const TENANTS = new WeakMap<object, EzidTenant | null>();
 
+/** The tenant authorized for an HTTP request, on the request object (as its user: no `WeakMap` insert per request). */
+const REQUEST_TENANT = Symbol('nestjs-ezid:tenant');
+
+type TenantCarrier = { [REQUEST_TENANT]?: EzidTenant | null };
+
 /**
  * The objects the authorized tenant is recorded on: those of the user, except on GraphQL, where it is
  * the resolver's `info` (one per field resolution). The request is shared by every field of an
@@ -151,8 +157,8 @@ function tenantCarriers(context: ExecutionContext): object[] {
 export function setEzidTenant(context: ExecutionContext, tenant: EzidTenant | undefined): void {
   if (context.getType<string>() === 'http') {
     // Hot path: one carrier.
-    const req = context.switchToHttp().getRequest<object>();
-    if (isObject(req)) TENANTS.set(req, tenant ?? null);
+    const req = httpRequestOf<object>(context);
+    if (isObject(req)) (req as TenantCarrier)[REQUEST_TENANT] = tenant ?? null;
     return;
   }
   for (const carrier of tenantCarriers(context)) TENANTS.set(carrier, tenant ?? null);
@@ -167,8 +173,8 @@ export function setEzidTenant(context: ExecutionContext, tenant: EzidTenant | un
  */
 export function getEzidTenant(context: ExecutionContext): EzidTenant | undefined {
   if (context.getType<string>() === 'http') {
-    const req = context.switchToHttp().getRequest<object>();
-    return (isObject(req) && TENANTS.get(req)) || undefined;
+    const req = httpRequestOf<object>(context);
+    return (isObject(req) && (req as TenantCarrier)[REQUEST_TENANT]) || undefined;
   }
   for (const carrier of tenantCarriers(context)) {
     if (TENANTS.has(carrier)) return TENANTS.get(carrier) ?? undefined;

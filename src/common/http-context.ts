@@ -2,6 +2,18 @@ import type { ExecutionContext, HttpException } from '@nestjs/common';
 import { EzidGraphQLError } from './ezid-graphql.error';
 import { type EzidErrorBody, EzidHttpException } from './ezid-http.exception';
 
+/**
+ * The request of an HTTP execution context: its first argument, which is what
+ * `switchToHttp().getRequest()` returns, without the three closures `switchToHttp()` allocates on every
+ * call (the guards read it on every request). A hand-made context without `getArgByIndex` is read
+ * through `switchToHttp()`.
+ */
+export function httpRequestOf<T = unknown>(context: ExecutionContext): T {
+  return typeof context.getArgByIndex === 'function'
+    ? context.getArgByIndex<T>(0)
+    : context.switchToHttp().getRequest<T>();
+}
+
 /** Sets a header on the HTTP response of an execution context, on Express (`setHeader`) and Fastify (`header`). */
 export function setResponseHeader(context: ExecutionContext, name: string, value: string): void {
   if (context.getType() !== 'http') return;

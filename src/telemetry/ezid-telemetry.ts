@@ -285,7 +285,18 @@ class CountCells {
     n: 0,
   };
 
+  /** The last cell handed out: consecutive requests mostly count the same decision ('ok', 'http'). */
+  private last?: { readonly code: string; readonly transport: string; readonly cell: CountCell };
+
   cell(code: string, transport: string): CountCell {
+    const last = this.last;
+    if (last !== undefined && last.code === code && last.transport === transport) return last.cell;
+    const cell = this.lookup(code, transport);
+    this.last = { code, transport, cell };
+    return cell;
+  }
+
+  private lookup(code: string, transport: string): CountCell {
     let byCode = this.byTransport.get(transport);
     if (byCode === undefined) {
       if (this.byTransport.size >= 16) return this.counted(this.overflow);
