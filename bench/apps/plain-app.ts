@@ -11,6 +11,12 @@ export class PlainBenchController {
   unguarded() {
     return { ok: true };
   }
+
+  /** The path shape of the app under test's `@Roles` route, so the router's share is measured apart. */
+  @Get('orgs/:tenantId/admin')
+  admin() {
+    return { ok: true };
+  }
 }
 
 @Module({ controllers: [PlainBenchController] })
