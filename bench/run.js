@@ -185,7 +185,7 @@ function routeScenarios(ids) {
     {
       route: 'uparam',
       path: `/u${roles}`,
-      label: 'unguarded route with the @Roles route\'s path shape (/orgs/:tenantId/admin)',
+      label: "unguarded route with the @Roles route's path shape (/orgs/:tenantId/admin)",
     },
     { route: 'noop', path: '/n1/unguarded', label: 'one no-op app-wide guard (Nest pipeline only)' },
     { route: 'noop2', path: '/n2/unguarded', label: 'two no-op app-wide guards (Nest pipeline only)' },
@@ -910,7 +910,7 @@ function writeResults(results) {
             f.secondUse
               ? [
                   [
-                    'last slice again: each token\'s second use, verified and cached (admission)',
+                    "last slice again: each token's second use, verified and cached (admission)",
                     (f.secondUse.floorNs / 1000).toFixed(1),
                     (f.secondUse.ezidNs / 1000).toFixed(1),
                     fmtRatio(f.secondUse.ratio),

@@ -24,7 +24,11 @@ function toRole(raw: unknown): EzidRole | undefined {
   const id = str(r, 'role_id');
   const name = str(r, 'role_name');
   if (!id || name === undefined) return undefined;
-  return Object.freeze({ id, name, permissions: permissionList(own(r, 'permissions') ? r.permissions : null) });
+  return Object.freeze({
+    id,
+    name,
+    permissions: permissionList(own(r, 'permissions') ? r.permissions : null),
+  });
 }
 
 const NO_PERMISSIONS: readonly string[] = Object.freeze([]);

@@ -50,7 +50,10 @@ describe('parseAuthorizationHeader', () => {
     const emu = await EzidEmulator.start({ clientId: 'cli_hdr', clientSecret: 's' });
     try {
       const verifier = new EzidTokenVerifier(
-        resolveEzidOptions({ clientId: 'cli_hdr', token: { publicKey: emu.publicKeyPem, issuer: emu.issuer } }),
+        resolveEzidOptions({
+          clientId: 'cli_hdr',
+          token: { publicKey: emu.publicKeyPem, issuer: emu.issuer },
+        }),
         new StaticKeySource(emu.publicKeyPem),
       );
       const tokens = [emu.mintAccessToken(), emu.mintAccessToken('alice@example.com')];
