@@ -136,11 +136,6 @@ export function getAuthzView(context: ExecutionContext): AuthzView | undefined {
 /** Tenants authorized by `EzidRolesGuard`, by carrier object (like the auth guard's user registry). */
 const TENANTS = new WeakMap<object, EzidTenant | null>();
 
-/** The tenant authorized for an HTTP request, on the request object (as its user: no `WeakMap` insert per request). */
-const REQUEST_TENANT = Symbol('nestjs-ezid:tenant');
-
-type TenantCarrier = { [REQUEST_TENANT]?: EzidTenant | null };
-
 /**
  * The objects the authorized tenant is recorded on: those of the user, except on GraphQL, where it is
  * the resolver's `info` (one per field resolution). The request is shared by every field of an
@@ -158,7 +153,7 @@ export function setEzidTenant(context: ExecutionContext, tenant: EzidTenant | un
   if (context.getType<string>() === 'http') {
     // Hot path: one carrier.
     const req = httpRequestOf<object>(context);
-    if (isObject(req)) (req as TenantCarrier)[REQUEST_TENANT] = tenant ?? null;
+    if (isObject(req)) TENANTS.set(req, tenant ?? null);
     return;
   }
   for (const carrier of tenantCarriers(context)) TENANTS.set(carrier, tenant ?? null);
@@ -174,7 +169,7 @@ export function setEzidTenant(context: ExecutionContext, tenant: EzidTenant | un
 export function getEzidTenant(context: ExecutionContext): EzidTenant | undefined {
   if (context.getType<string>() === 'http') {
     const req = httpRequestOf<object>(context);
-    return (isObject(req) && (req as TenantCarrier)[REQUEST_TENANT]) || undefined;
+    return (isObject(req) && TENANTS.get(req)) || undefined;
   }
   for (const carrier of tenantCarriers(context)) {
     if (TENANTS.has(carrier)) return TENANTS.get(carrier) ?? undefined;
