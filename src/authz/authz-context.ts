@@ -1,6 +1,7 @@
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { ezidUserCarriers, getEzidUser, graphqlRequest } from '../common/ezid-user-context';
 import { httpRequestOf } from '../common/http-context';
+import { peekRequestState, requestState } from '../common/request-state';
 import { rpcHeaderCarriers } from '../auth/token-extractor';
 import type { EzidTenant, EzidUser } from '../interfaces/ezid-user.interface';
 
@@ -133,7 +134,7 @@ export function getAuthzView(context: ExecutionContext): AuthzView | undefined {
   return undefined;
 }
 
-/** Tenants authorized by `EzidRolesGuard`, by carrier object (like the auth guard's user registry). */
+/** Tenants authorized by `EzidRolesGuard`, by carrier object, beyond HTTP (there: the request's record, `requestState`). */
 const TENANTS = new WeakMap<object, EzidTenant | null>();
 
 /**
@@ -153,7 +154,7 @@ export function setEzidTenant(context: ExecutionContext, tenant: EzidTenant | un
   if (context.getType<string>() === 'http') {
     // Hot path: one carrier.
     const req = httpRequestOf<object>(context);
-    if (isObject(req)) TENANTS.set(req, tenant ?? null);
+    if (isObject(req)) requestState(req).tenant = tenant ?? null;
     return;
   }
   for (const carrier of tenantCarriers(context)) TENANTS.set(carrier, tenant ?? null);
@@ -169,7 +170,7 @@ export function setEzidTenant(context: ExecutionContext, tenant: EzidTenant | un
 export function getEzidTenant(context: ExecutionContext): EzidTenant | undefined {
   if (context.getType<string>() === 'http') {
     const req = httpRequestOf<object>(context);
-    return (isObject(req) && TENANTS.get(req)) || undefined;
+    return (isObject(req) && peekRequestState(req)?.tenant) || undefined;
   }
   for (const carrier of tenantCarriers(context)) {
     if (TENANTS.has(carrier)) return TENANTS.get(carrier) ?? undefined;

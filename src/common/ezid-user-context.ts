@@ -1,15 +1,18 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { EzidUser } from '../interfaces/ezid-user.interface';
 import { httpRequestOf } from './http-context';
+import { peekRequestState, requestState } from './request-state';
 
 /**
- * Users attached by `EzidAuthGuard`, by per-call carrier object (HTTP request, WS message, RPC context or
- * message). Never keyed on an object shared between messages (a WS client socket, a TCP connection):
- * a user verified for one message must not be seen by the next one. A `WeakMap` rather than a property
- * of the request: adding a property to an Express request costs ~2.5 µs (measured; its map takes the
- * slow path), an insert here ~0.2 µs on every platform.
+ * Users attached by `EzidAuthGuard` to per-message carriers (WS message data, RPC context or message).
+ * Never keyed on an object shared between messages (a WS client socket, a TCP connection): a user
+ * verified for one message must not be seen by the next one. On HTTP and GraphQL the user is in the
+ * request's record (`requestState`).
  */
 const USERS = new WeakMap<object, EzidUser>();
+
+/** Whether the carriers of this context type are request objects (one per HTTP request). */
+const onRequest = (type: string): boolean => type === 'http' || type === 'graphql';
 
 const isObject = (v: unknown): v is object => !!v && (typeof v === 'object' || typeof v === 'function');
 
@@ -54,12 +57,12 @@ export function graphqlRequest(context: ExecutionContext): Record<string, unknow
  */
 export function setEzidUser(context: ExecutionContext, user: EzidUser): void {
   const type = context.getType<string>();
-  for (const carrier of ezidUserCarriers(context)) USERS.set(carrier, user);
-  if (type === 'http') httpRequestOf<Record<string, unknown>>(context).user = user;
-  else if (type === 'graphql') {
-    const req = graphqlRequest(context);
-    if (req) req.user = user;
+  if (onRequest(type)) {
+    const req = type === 'http' ? httpRequestOf(context) : graphqlRequest(context);
+    if (isObject(req)) attachEzidUserToRequest(req as Record<string, unknown>, user);
+    return;
   }
+  for (const carrier of ezidUserCarriers(context)) USERS.set(carrier, user);
 }
 
 /**
@@ -68,20 +71,21 @@ export function setEzidUser(context: ExecutionContext, user: EzidUser): void {
  * For HTTP this equals `request.user` when the guard set it.
  */
 export function getEzidUser(context: ExecutionContext): EzidUser | undefined {
+  const request = onRequest(context.getType<string>());
   for (const carrier of ezidUserCarriers(context)) {
-    const u = USERS.get(carrier);
+    const u = request ? peekRequestState(carrier)?.user : USERS.get(carrier);
     if (u) return u;
   }
   return undefined;
 }
 
-/** Whether `EzidAuthGuard` already authenticated this carrier (used to skip a second run on one request). */
-export function hasEzidUser(carrier: object): boolean {
-  return USERS.has(carrier);
+/** Whether `EzidAuthGuard` already authenticated this request object (used to skip a second run on one request). */
+export function hasEzidUser(request: object): boolean {
+  return peekRequestState(request)?.user !== undefined;
 }
 
-/** Hot-path variant of `setEzidUser` for an HTTP request object: `request.user = user`, plus the registry. */
+/** `setEzidUser` for an HTTP request object (HTTP and GraphQL contexts): `request.user = user`, plus its record. */
 export function attachEzidUserToRequest(request: Record<string, unknown>, user: EzidUser): void {
-  USERS.set(request, user);
+  requestState(request).user = user;
   request.user = user;
 }
