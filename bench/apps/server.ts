@@ -127,7 +127,7 @@ async function main(): Promise<void> {
       });
     } else if (msg.type === 'cpu') {
       const u = process.cpuUsage();
-      process.send?.({ type: 'cpu', micros: u.user + u.system });
+      process.send?.({ type: 'cpu', micros: u.user + u.system, userMicros: u.user });
     } else if (msg.type === 'stats') {
       const m = process.memoryUsage();
       process.send?.({ type: 'stats', rss: m.rss, heapUsed: m.heapUsed });

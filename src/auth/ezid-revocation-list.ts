@@ -101,7 +101,7 @@ export class EzidInMemoryRevocationList extends EzidRevocationList {
   }
 }
 
-/** Longest revocation id; a shared store ignores longer ones (`ids` travel in one pub/sub message). */
+/** Longest revocation id a shared store accepts (ids travel in pub/sub messages); every id made here is shorter. */
 export const REVOCATION_ID_MAX_LENGTH = 200;
 
 /**
