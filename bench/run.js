@@ -417,8 +417,6 @@ async function routesPhase({ built, emu, token, ids, tmp, loadgen, children, tem
   // Ratios of two figures of the same run (measured a minute apart at most), then their median.
   const pairedRatios = {};
   for (const platform of CONFIG.platforms) {
-    const rps = (run, impl, route) =>
-      raw.find((x) => x.run === run && x.platform === platform && x.impl === impl && x.route === route)?.rps;
     const pairs = {
       rolesVsUnguarded: ['ezid', 'roles', 'ezid', 'unguarded'],
       rolesVsUnguardedParam: ['ezid', 'roles', 'ezid', 'uparam'],
@@ -440,32 +438,11 @@ async function routesPhase({ built, emu, token, ids, tmp, loadgen, children, tem
       joseRolesVsUnguarded: ['jose', 'roles', 'jose', 'unguarded'],
     };
     for (const [name, [ia, ra, ib, rb]] of Object.entries(pairs)) {
-      const perRun = [];
-      for (let run = 0; run < CONFIG.runs; run++) {
-        const a = rps(run, ia, ra);
-        const b = rps(run, ib, rb);
-        if (a !== undefined && b !== undefined) perRun.push(a / b);
-      }
+      const perRun = ratiosPerRun(raw, platform, 'rps', [ia, ra], [ib, rb]);
       // The same comparison from CPU time per request (b's cost over a's: the throughput ratio an
-      // app would reach on a core of its own).
-      const cpu = (run, impl, route) =>
-        raw.find((x) => x.run === run && x.platform === platform && x.impl === impl && x.route === route)
-          ?.cpuPerReqUs;
-      const perRunCpu = [];
-      for (let run = 0; run < CONFIG.runs; run++) {
-        const a = cpu(run, ia, ra);
-        const b = cpu(run, ib, rb);
-        if (a !== undefined && b !== undefined) perRunCpu.push(b / a);
-      }
-      const userCpu = (run, impl, route) =>
-        raw.find((x) => x.run === run && x.platform === platform && x.impl === impl && x.route === route)
-          ?.userCpuPerReqUs;
-      const perRunUser = [];
-      for (let run = 0; run < CONFIG.runs; run++) {
-        const a = userCpu(run, ia, ra);
-        const b = userCpu(run, ib, rb);
-        if (a !== undefined && b !== undefined) perRunUser.push(b / a);
-      }
+      // app would reach on a core of its own), and from its user-mode part.
+      const perRunCpu = ratiosPerRun(raw, platform, 'cpuPerReqUs', [ib, rb], [ia, ra]);
+      const perRunUser = ratiosPerRun(raw, platform, 'userCpuPerReqUs', [ib, rb], [ia, ra]);
       if (perRun.length) {
         pairedRatios[`${platform}/${name}`] = {
           median: median(perRun),
@@ -573,6 +550,21 @@ async function amplificationPhase({ built, emu, token, ids, tmp, loadgen, childr
         `(${fmtInt(r.legit.non2xx)} non-2xx)`,
     );
     await app.stop();
+  }
+  return out;
+}
+
+/** `field` of (implA, routeA) over `field` of (implB, routeB), run by run, for the runs that have both. */
+function ratiosPerRun(raw, platform, field, [implA, routeA], [implB, routeB]) {
+  const value = (run, impl, route) =>
+    raw.find((x) => x.run === run && x.platform === platform && x.impl === impl && x.route === route)?.[
+      field
+    ];
+  const out = [];
+  for (let run = 0; run < CONFIG.runs; run++) {
+    const a = value(run, implA, routeA);
+    const b = value(run, implB, routeB);
+    if (a !== undefined && b !== undefined) out.push(a / b);
   }
   return out;
 }
