@@ -11,7 +11,7 @@ const CPU_BUDGET_MS = 2000;
 /** Repeats `unit` to exactly `size` characters. */
 const fill = (unit: string, size = MIB): string => unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
 
-const cpuMs = callCostMs;
+const cpuMs = (fn: () => void): number => callCostMs(fn, CPU_BUDGET_MS);
 
 /** Adversarial shapes for each pattern and for the secret split. */
 const HOSTILE: Record<string, string> = {

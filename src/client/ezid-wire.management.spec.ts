@@ -112,7 +112,7 @@ describe('management wire mapping', () => {
   it('camelCases keys in linear time (1 MiB of underscores not followed by a letter)', () => {
     const key = `${'_'.repeat(1024 * 1024)}!`;
     let out: string | undefined;
-    expect(callCostMs(() => (out = camelKey(key)))).toBeLessThan(500);
+    expect(callCostMs(() => (out = camelKey(key)), 500)).toBeLessThan(500);
     expect(out).toBe(key);
     expect(camelKey('iso_code')).toBe('isoCode');
     expect(camelKey('a__!_b')).toBe('a__!B');

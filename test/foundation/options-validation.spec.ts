@@ -126,6 +126,7 @@ describe('EzidModule options validation', () => {
     let failed: readonly string[] = [];
     const cost = callCostMs(
       () => (failed = paths(failWith({ ...valid(), token: { publicKey, issuer: 'x' } }))),
+      500,
     );
     expect(failed).toContain('token.publicKey');
     expect(cost).toBeLessThan(500);
