@@ -7,17 +7,9 @@
 // Real Nest apps (Express), the emulator and a real redis-server on loopback; no sleeps.
 import Redis from 'ioredis';
 import { EzidStore } from '../../src/store';
-import { EzidEmulator } from '../../src/testing';
-import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  type CallbackTestApp,
-  eventCount,
-  linkParam,
-  startCallbackApp,
-  until,
-} from '../callback/callback-test-app';
-import { describeWithRedis, RedisServer } from '../support/redis-server';
+import { type CallbackTestApp, eventCount, linkParam, until } from '../callback/callback-test-app';
+import { describeWithRedis } from '../support/redis-server';
+import { useRedisCallbackWorld } from './redis-callback-world';
 
 interface Session {
   accessToken: string;
@@ -26,30 +18,8 @@ interface Session {
 
 describeWithRedis('attack 15b: revocations after Redis restarted empty', () => {
   jest.setTimeout(60_000);
-  let emu: EzidEmulator;
-  let redis: RedisServer;
-  const apps: CallbackTestApp[] = [];
-
-  beforeAll(async () => {
-    emu = await EzidEmulator.start({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
-    redis = await RedisServer.start();
-  });
-  afterAll(async () => {
-    for (const a of apps.splice(0)) await a.close();
-    await redis.stop();
-    await emu.stop();
-  });
-
-  async function start(): Promise<CallbackTestApp> {
-    const t = await startCallbackApp({
-      platform: 'express',
-      emu,
-      callback: { mode: 'json' },
-      extra: { store: { redis: redis.url } },
-    });
-    apps.push(t);
-    return t;
-  }
+  const world = useRedisCallbackWorld();
+  const start = () => world.start();
 
   const me = (t: CallbackTestApp, accessToken: string) =>
     t.request('GET', '/me', { headers: { authorization: `Bearer ${accessToken}` } });
@@ -57,6 +27,7 @@ describeWithRedis('attack 15b: revocations after Redis restarted empty', () => {
   it('a write-back that fails after an empty restart is retried until it lands: an instance started afterwards refuses the logged-out token', async () => {
     const a = await start();
     await a.request('POST', '/magic-link', { body: { email: 'alice@example.com' } });
+    const { emu, redis } = world;
     const code = linkParam(emu.outbox.last('alice@example.com')!.link, 'code');
     const s = (await a.request('POST', '/callback', { body: { code } })).json as unknown as Session;
     const out = await a.request('POST', '/logout', {
@@ -71,6 +42,7 @@ describeWithRedis('attack 15b: revocations after Redis restarted empty', () => {
     const store = a.app.get(EzidStore);
     await until(() => store.health().status === 'down', 10_000);
     await redis.restart();
+    // A client of its own, connected at once: the setting must be in place before A reconnects.
     const admin = new Redis(redis.url);
     await admin.config('SET', 'min-replicas-to-write', '1');
     expect(store.health().status).toBe('down'); // A had not reconnected yet: it will find Redis refusing writes

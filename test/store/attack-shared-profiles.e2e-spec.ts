@@ -3,16 +3,9 @@
 // final (docs: "a fetch that started before it never populates the cache"), across instances too.
 import { EzidProfileStore } from '../../src/authz/ezid-profile.source';
 import type { EzidTenant } from '../../src/interfaces/ezid-user.interface';
-import { EzidEmulator } from '../../src/testing';
-import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  type CallbackTestApp,
-  createGate,
-  until,
-  startCallbackApp,
-} from '../callback/callback-test-app';
-import { describeWithRedis, RedisServer } from '../support/redis-server';
+import { createGate, until } from '../callback/callback-test-app';
+import { describeWithRedis } from '../support/redis-server';
+import { useRedisCallbackWorld } from './redis-callback-world';
 
 const ADMIN: readonly EzidTenant[] = [
   {
@@ -25,30 +18,13 @@ const ADMIN: readonly EzidTenant[] = [
 const NONE: readonly EzidTenant[] = [];
 
 describeWithRedis('attack: shared profile cache invalidation', () => {
-  let emu: EzidEmulator;
-  let redis: RedisServer;
-  const apps: CallbackTestApp[] = [];
-
-  beforeAll(async () => {
-    emu = await EzidEmulator.start({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
-    redis = await RedisServer.start();
-  });
-  afterEach(async () => {
-    for (const a of apps.splice(0)) await a.close();
-  });
-  afterAll(async () => {
-    await redis.stop();
-    await emu.stop();
-  });
+  const world = useRedisCallbackWorld();
 
   async function start(prefix: string): Promise<EzidProfileStore> {
-    const t = await startCallbackApp({
-      platform: 'express',
-      emu,
-      callback: { mode: 'json' },
-      extra: { profile: { source: 'api' }, store: { redis: redis.url, keyPrefix: prefix } },
+    const t = await world.start({
+      profile: { source: 'api' },
+      store: { redis: world.redis.url, keyPrefix: prefix },
     });
-    apps.push(t);
     return t.app.get(EzidProfileStore);
   }
 

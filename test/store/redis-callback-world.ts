@@ -31,6 +31,7 @@ export function useRedisCallbackWorld(): RedisCallbackWorld {
     emu = await EzidEmulator.start({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
     redis = await RedisServer.start();
     raw = new Redis(redis.url);
+    raw.on('error', () => undefined); // a test may kill the server: ioredis reconnects, nothing to report
   });
   afterEach(async () => {
     redis.resume();
