@@ -68,13 +68,47 @@ export function verifiedTokenSlot(token: string): number {
   return h >>> 2;
 }
 /**
- * Slots of the admission filter in front of the verified-token cache (a power of two). A token enters the
- * cache on its second verification: the first records its slot's hash in this table (4 bytes a slot), the
- * second finds it there. A token used once (a flood of distinct tokens, a one-off call) then costs its
- * verification and no cache work, leaves nothing behind for the GC to move, and never evicts the tokens
- * in use. A token in use pays one more full verification, once.
+ * Slots of the admission table in front of the verified-token cache (a power of two), in buckets of
+ * `VERIFIED_TOKEN_ADMISSION_WAYS`. A token enters the cache on its second verification: the first records
+ * its slot's hash in the bucket the hash picks (4 bytes a slot), the second finds it there. A token used
+ * once (a flood of distinct tokens, a one-off call) then costs its verification and no cache work, leaves
+ * nothing behind for the GC to move, and never evicts the tokens in use. A token in use pays one more
+ * full verification, once.
  */
 export const VERIFIED_TOKEN_ADMISSION_SLOTS = 1 << 15;
+
+/**
+ * Slots per bucket of the admission table. With one slot per bucket, tokens in use whose hashes pick the
+ * same bucket overwrite each other's record when used in turn and are never cached (among 60 tokens some
+ * two share a bucket one time in twenty; among 10 000, a quarter of them share one). With four, that
+ * takes five tokens of one bucket used in turn: none among 1 000 tokens in use, 3.6 % of them among
+ * 10 000 (Poisson estimates).
+ */
+export const VERIFIED_TOKEN_ADMISSION_WAYS = 4;
+
+/**
+ * Admission on second sight (see `VERIFIED_TOKEN_ADMISSION_SLOTS`), for a token verified in full whose
+ * cache slot is `slot` (`verifiedTokenSlot`, 30 bits): true if its bucket of `table` holds `slot + 1`
+ * (the record is then cleared: the token goes into the cache), else records `slot + 1` at the front of
+ * the bucket, moving the others back into the first empty slot, or dropping the oldest when there is
+ * none. Internal.
+ */
+export function admitOnSecondSight(table: Uint32Array, slot: number): boolean {
+  const tag = slot + 1;
+  const first = (slot & (table.length / VERIFIED_TOKEN_ADMISSION_WAYS - 1)) * VERIFIED_TOKEN_ADMISSION_WAYS;
+  const last = first + VERIFIED_TOKEN_ADMISSION_WAYS - 1;
+  for (let i = first; i <= last; i++) {
+    if (table[i] === tag) {
+      table[i] = 0;
+      return true;
+    }
+  }
+  let end = first;
+  while (end < last && table[end] !== 0) end++;
+  for (let i = end; i > first; i--) table[i] = table[i - 1];
+  table[first] = tag;
+  return false;
+}
 
 /** Largest estimated user object a cache entry keeps; a larger one is rebuilt from the token on each hit. */
 export const VERIFIED_TOKEN_USER_MAX_BYTES = 16 * 1024;
@@ -204,7 +238,7 @@ const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.c
 export class EzidTokenVerifier {
   private readonly logger = new Logger('EzidTokenVerifier');
   private readonly cache: BoundedCache<number, CacheEntry>;
-  /** Admission filter: `slot + 1` of the last token verified in full per `slot & (SLOTS - 1)`; 0 = none. */
+  /** Admission table (`admitOnSecondSight`): `slot + 1` of tokens verified in full once; 0 = empty. */
   private readonly seen = new Uint32Array(VERIFIED_TOKEN_ADMISSION_SLOTS);
   private readonly algorithms: ReadonlySet<string>;
   private readonly issuers: ReadonlySet<string>;
@@ -325,9 +359,7 @@ export class EzidTokenVerifier {
     }
     const p = jws.payload;
     // Admission: cached on its second full verification (see VERIFIED_TOKEN_ADMISSION_SLOTS).
-    const door = id & (VERIFIED_TOKEN_ADMISSION_SLOTS - 1);
-    const admit = this.seen[door] === id + 1;
-    if (!admit) this.seen[door] = id + 1;
+    const admit = admitOnSecondSight(this.seen, id);
     // Frozen before createEzidUser (which then finds the claims frozen and skips its own walk); sized
     // only when the entry is cached.
     let claimsBytes = 0;

@@ -4,8 +4,11 @@ import { EzidEmulator } from '../testing';
 import * as fc from 'fast-check';
 import {
   EzidTokenVerifier,
+  VERIFIED_TOKEN_ADMISSION_SLOTS,
+  VERIFIED_TOKEN_ADMISSION_WAYS,
   VERIFIED_TOKEN_ENTRY_BYTES,
   VERIFIED_TOKEN_KEY_CHARS,
+  admitOnSecondSight,
   estimateRetainedBytes,
   freezeJsonAndEstimate,
   verifiedTokenSlot,
@@ -131,6 +134,82 @@ describe('verified-token cache: bounded in bytes', () => {
     await expect(Promise.resolve().then(() => v.verifyToken(forged))).rejects.toMatchObject({
       code: 'token_invalid',
     });
+  });
+
+  it('admission: tokens whose slots share an admission bucket, used in turn, are all cached on their second use', async () => {
+    const bucketOf = (t: string) =>
+      verifiedTokenSlot(t) & (VERIFIED_TOKEN_ADMISSION_SLOTS / VERIFIED_TOKEN_ADMISSION_WAYS - 1);
+    // Real tokens until two share a bucket (about 130 expected for 8 192 buckets).
+    const byBucket = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; !pair && i < 3000; i++) {
+      const t = emu.mintAccessToken(undefined, { claims: { n: i } });
+      const other = byBucket.get(bucketOf(t));
+      if (other !== undefined && verifiedTokenSlot(other) !== verifiedTokenSlot(t)) pair = [other, t];
+      byBucket.set(bucketOf(t), t);
+    }
+    expect(pair).toBeDefined();
+    const v = verifierWith();
+    for (let round = 0; round < 3; round++) for (const t of pair!) await v.verifyToken(t);
+    // First round: recorded; second: both admitted (one slot per bucket overwrote them in turn, never
+    // caching either); third: hits.
+    expect(checksOf(v)).toBe(4);
+    expect(cacheOf(v).size).toBe(2);
+  });
+
+  it('admitOnSecondSight: four slots of one bucket used in turn are admitted; records clear on admission', () => {
+    const table = new Uint32Array(VERIFIED_TOKEN_ADMISSION_SLOTS);
+    const buckets = VERIFIED_TOKEN_ADMISSION_SLOTS / VERIFIED_TOKEN_ADMISSION_WAYS;
+    const sameBucket = (n: number) => Array.from({ length: n }, (_, i) => 77 + i * buckets);
+    const four = sameBucket(4);
+    expect(four.map((s) => admitOnSecondSight(table, s))).toEqual([false, false, false, false]);
+    expect(four.map((s) => admitOnSecondSight(table, s))).toEqual([true, true, true, true]);
+    expect(table.every((x) => x === 0)).toBe(true);
+    // Five in turn overwrite each other's records: the documented limit of a bucket.
+    const five = sameBucket(5);
+    for (let round = 0; round < 3; round++)
+      expect(five.map((s) => admitOnSecondSight(table, s))).toEqual([false, false, false, false, false]);
+    // A cleared slot is filled before any record is dropped: three old records stay admissible.
+    table.fill(0);
+    const [a, b, c, d] = four;
+    for (const s of [a, b, c]) admitOnSecondSight(table, s);
+    expect(admitOnSecondSight(table, b)).toBe(true); // b's slot is now empty
+    admitOnSecondSight(table, d); // fills it, drops nothing
+    expect([a, c, d].map((s) => admitOnSecondSight(table, s))).toEqual([true, true, true]);
+    // Other buckets and other slot values are untouched; slot 0 and the largest slot work.
+    table.fill(0);
+    for (const s of [0, 2 ** 30 - 1]) {
+      expect(admitOnSecondSight(table, s)).toBe(false);
+      expect(admitOnSecondSight(table, s + buckets)).toBe(false);
+      expect(admitOnSecondSight(table, s)).toBe(true);
+    }
+  });
+
+  it('admitOnSecondSight matches a model of a bucket (a move-to-front list of four, admission removes)', () => {
+    const buckets = VERIFIED_TOKEN_ADMISSION_SLOTS / VERIFIED_TOKEN_ADMISSION_WAYS;
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ bucket: fc.integer({ min: 0, max: 2 }), tag: fc.integer({ min: 0, max: 6 }) }), {
+          maxLength: 80,
+        }),
+        (ops) => {
+          const table = new Uint32Array(VERIFIED_TOKEN_ADMISSION_SLOTS);
+          const model = [0, 1, 2].map(() => [] as number[]);
+          for (const { bucket, tag } of ops) {
+            const slot = bucket + tag * buckets;
+            const list = model[bucket];
+            const at = list.indexOf(slot);
+            const expected = at >= 0;
+            if (expected) list.splice(at, 1);
+            else {
+              list.unshift(slot);
+              if (list.length > VERIFIED_TOKEN_ADMISSION_WAYS) list.pop();
+            }
+            expect(admitOnSecondSight(table, slot)).toBe(expected);
+          }
+        },
+      ),
+    );
   });
 
   it('a hit means this exact token string was verified: no signature check again, the same user', async () => {
