@@ -13,7 +13,7 @@ import {
   freezeJsonAndEstimate,
   verifiedTokenSlot,
 } from './ezid-token-verifier';
-import { StaticKeySource } from './jwks-key-source';
+import { JwksKeySource, StaticKeySource } from './jwks-key-source';
 
 type CacheView = { size: number; bytes: number };
 
@@ -210,6 +210,39 @@ describe('verified-token cache: bounded in bytes', () => {
         },
       ),
     );
+  });
+
+  it('admission: two verifications of one token in flight across a JWKS fetch cache it once both finish, leaving no record', async () => {
+    // A cold key set: both verifications wait for the same real JWKS fetch from the emulator.
+    const keys = new JwksKeySource({
+      jwksUri: emu.jwksUri,
+      algorithms: ['RS256'],
+      cacheMaxAgeMs: 600_000,
+      cooldownMs: 30_000,
+      timeoutMs: 5_000,
+      staleIfErrorMs: 0,
+    });
+    const getKey = jest.spyOn(keys, 'getKey');
+    const v = new EzidTokenVerifier(
+      resolveEzidOptions({
+        clientId: 'cli_cache',
+        token: { publicKey: emu.publicKeyPem, issuer: emu.issuer },
+      }),
+      keys,
+    );
+    const token = emu.mintAccessToken(undefined, { claims: { n: 'in-flight' } });
+    const inFlight = [v.verifyToken(token), v.verifyToken(token)];
+    expect(inFlight.every((r) => r instanceof Promise)).toBe(true);
+    const [a, b] = await Promise.all(inFlight);
+    expect(b.user.id).toBe(a.user.id);
+    // The second to finish found the first one's record: cached, and the record cleared (no duplicate).
+    expect(cacheOf(v).size).toBe(1);
+    expect(v.isCachedToken(token)).toBe(true);
+    const seen = (v as unknown as { seen: Uint32Array }).seen;
+    expect(seen.includes(verifiedTokenSlot(token) + 1)).toBe(false);
+    const calls = getKey.mock.calls.length;
+    expect((await v.verifyToken(token)).user.id).toBe(a.user.id);
+    expect(getKey.mock.calls.length).toBe(calls);
   });
 
   it('a hit means this exact token string was verified: no signature check again, the same user', async () => {

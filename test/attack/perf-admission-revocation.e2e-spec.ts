@@ -1,7 +1,8 @@
 // Attack pass on the verified-token cache's admission (a token is cached on its second full
 // verification) and on the header scan it lets the guard skip: a revoked token is refused whether it
 // was used 0, 1, 2 or 3 times before (not cached, recorded for admission, cached, hit), through the
-// guard and through the Passport strategy; and a header holding a cached token with anything around
+// guard and through the Passport strategy, also when verifications that began before the revocation
+// cache it afterwards; and a header holding a cached token with anything around
 // it answers exactly as the strict rule `/^bearer +([^\s,]+)$/i` says.
 import { accessTokenRevocationId, EzidRevocationList, EzidTokenVerifier } from '../../src';
 import { EzidEmulator } from '../../src/testing';
@@ -59,6 +60,35 @@ describe.each(PLATFORMS)('attack: admission to the verified-token cache on %s', 
       }
     },
   );
+
+  it('a token revoked while two verifications of it wait on a JWKS fetch is refused on every later use, though they cached it', async () => {
+    // A fresh app, its key set cold: both verifications pass the revocation check, then wait on the fetch.
+    const cold = await startApp(platform, emu);
+    try {
+      const v = cold.app.get(EzidTokenVerifier);
+      const token = emu.mintAccessToken(undefined, { claims: { n: `in-flight-${platform}` } });
+      let open!: () => void;
+      emu.fault('jwks', { gate: new Promise<void>((resolve) => (open = resolve)), times: 1 });
+      const inFlight = [v.verifyToken(token), v.verifyToken(token)];
+      expect(inFlight.every((r) => r instanceof Promise)).toBe(true);
+      const { id, expMs } = revocationOf(token);
+      await cold.app.get(EzidRevocationList).revoke(id, expMs);
+      open();
+      // Started before the revocation: they answer, and the second one admits the token to the cache.
+      await Promise.all(inFlight);
+      expect(v.isCachedToken(token)).toBe(true);
+      for (let i = 0; i < 3; i++) {
+        expect(await codeOf(await cold.get('/protected', bearer(token)))).toEqual({
+          status: 401,
+          code: 'token_revoked',
+        });
+        expect((await cold.get('/strategy', bearer(token))).status).toBe(401);
+      }
+    } finally {
+      emu.fault('jwks', null);
+      await cold.close();
+    }
+  });
 
   it('a cached token with anything around it in the header answers as the strict rule', async () => {
     const token = emu.mintAccessToken(undefined, { claims: { n: `header-${platform}` } });
