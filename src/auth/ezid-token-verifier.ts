@@ -70,10 +70,10 @@ export function verifiedTokenSlot(token: string): number {
 /**
  * Slots of the admission table in front of the verified-token cache (a power of two), in buckets of
  * `VERIFIED_TOKEN_ADMISSION_WAYS`. A token enters the cache on its second verification: the first records
- * its slot's hash in the bucket the hash picks (4 bytes a slot), the second finds it there. A token used
- * once (a flood of distinct tokens, a one-off call) then costs its verification and no cache work, leaves
- * nothing behind for the GC to move, and never evicts the tokens in use. A token in use pays one more
- * full verification, once.
+ * its slot in the bucket the slot picks (4 bytes a record), the second finds it there (`admitOnSecondSight`).
+ * A token used once (a flood of distinct tokens, a one-off call) then costs its verification and no cache
+ * work, leaves nothing behind for the GC to move, and never evicts the cache entries of tokens in use. A
+ * token pays one more full verification when it enters the cache without a record.
  */
 export const VERIFIED_TOKEN_ADMISSION_SLOTS = 1 << 15;
 
@@ -88,10 +88,11 @@ export const VERIFIED_TOKEN_ADMISSION_WAYS = 4;
 
 /**
  * Admission on second sight (see `VERIFIED_TOKEN_ADMISSION_SLOTS`), for a token verified in full whose
- * cache slot is `slot` (`verifiedTokenSlot`, 30 bits): true if its bucket of `table` holds `slot + 1`
- * (the record is then cleared: the token goes into the cache), else records `slot + 1` at the front of
- * the bucket, moving the others back into the first empty slot, or dropping the oldest when there is
- * none. Internal.
+ * cache slot is `slot` (`verifiedTokenSlot`, 30 bits): true if its bucket of `table` holds `slot + 1`,
+ * else records `slot + 1` at the front of the bucket, moving the others back into the first empty slot,
+ * or dropping the oldest when there is none. An admitted record moves to the back (first to be dropped,
+ * as its token is now in the cache; kept so that a token whose entry was dropped is admitted again on
+ * its next verification). Internal.
  */
 export function admitOnSecondSight(table: Uint32Array, slot: number): boolean {
   const tag = slot + 1;
@@ -99,7 +100,8 @@ export function admitOnSecondSight(table: Uint32Array, slot: number): boolean {
   const last = first + VERIFIED_TOKEN_ADMISSION_WAYS - 1;
   for (let i = first; i <= last; i++) {
     if (table[i] === tag) {
-      table[i] = 0;
+      for (let j = i; j < last; j++) table[j] = table[j + 1];
+      table[last] = tag;
       return true;
     }
   }
