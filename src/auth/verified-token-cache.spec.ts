@@ -13,7 +13,8 @@ import {
   freezeJsonAndEstimate,
   verifiedTokenSlot,
 } from './ezid-token-verifier';
-import { JwksKeySource, StaticKeySource } from './jwks-key-source';
+import { createKeySource } from './auth.providers';
+import { StaticKeySource } from './jwks-key-source';
 
 type CacheView = { size: number; bytes: number };
 
@@ -230,22 +231,13 @@ describe('verified-token cache: bounded in bytes', () => {
 
   it('admission: two verifications of one token in flight across a JWKS fetch cache it once both finish, with one record', async () => {
     // A cold key set: both verifications wait for the same real JWKS fetch from the emulator.
-    const keys = new JwksKeySource({
-      jwksUri: emu.jwksUri,
-      algorithms: ['RS256'],
-      cacheMaxAgeMs: 600_000,
-      cooldownMs: 30_000,
-      timeoutMs: 5_000,
-      staleIfErrorMs: 0,
+    const options = resolveEzidOptions({
+      clientId: 'cli_cache',
+      token: { jwksUri: emu.jwksUri, issuer: emu.issuer },
     });
+    const keys = createKeySource(options);
     const getKey = jest.spyOn(keys, 'getKey');
-    const v = new EzidTokenVerifier(
-      resolveEzidOptions({
-        clientId: 'cli_cache',
-        token: { publicKey: emu.publicKeyPem, issuer: emu.issuer },
-      }),
-      keys,
-    );
+    const v = new EzidTokenVerifier(options, keys);
     const token = emu.mintAccessToken(undefined, { claims: { n: 'in-flight' } });
     const inFlight = [v.verifyToken(token), v.verifyToken(token)];
     expect(inFlight.every((r) => r instanceof Promise)).toBe(true);
